@@ -1,0 +1,54 @@
+# ecs_anywhere.fleet -- developer entry point.  `make setup` once (or never: `make test` does it).
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := $(CURDIR)/.venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.setup-done
+COLLECTIONS := $(VENV)/collections
+COLLECTION := $(COLLECTIONS)/ansible_collections/ecs_anywhere/fleet
+
+export PATH := $(VENV)/bin:$(PATH)
+export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
+export PYTHONPATH := $(COLLECTIONS)
+export ANSIBLE_TEST_CONTENT_ROOT := $(COLLECTION)
+
+.PHONY: help setup test lint sanity units integration build package clean
+
+help:  ## Show the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+setup: $(STAMP)  ## Create .venv with the pinned toolchain and link the tree as ecs_anywhere.fleet
+
+$(STAMP): requirements-dev.txt tests/utils/setup_env.py tests/utils/get_pip_offline.py
+	@[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(PY) tests/utils/setup_env.py --venv $(VENV) --tree $(CURDIR)
+	@touch $@
+
+test: setup  ## Everything CI runs: lint, sanity, units, integration (summary at the end)
+	@$(PY) tests/utils/run_stages.py lint sanity units integration package
+
+lint: setup  ## ansible-lint (production profile) and yamllint
+	yamllint --strict .
+	ansible-lint
+
+sanity: setup  ## ansible-test sanity, all tests, no ignore lines
+	cd $(COLLECTION) && ansible-test sanity --local --python 3.11 --requirements --color no
+
+units: setup  ## Unit tests (pytest, botocore Stubber)
+	pytest -n auto -q tests/unit
+
+integration: setup  ## Integration targets against a moto server started by the run
+	pytest -q tests/integration
+
+build: setup  ## Build the collection tarball
+	ansible-galaxy collection build --force --output-path $(VENV)/build .
+
+package: build  ## Install the built tarball into a scratch path and check ansible-doc lists every module
+	tests/utils/check_package.sh $(VENV)
+
+clean:  ## Remove the virtualenv and test output
+	rm -rf $(VENV) tests/output .pytest_cache

@@ -1,0 +1,97 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 ecs_anywhere.fleet contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Private to this collection: Amazon ECS calls, with retries and one exception type."""
+
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
+from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
+from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
+from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
+from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
+
+DESCRIBE_BATCH = 100  # DescribeContainerInstances / DeregisterContainerInstance limits
+
+
+class AnsibleECSError(AnsibleAWSError):
+    pass
+
+
+class ECSErrorHandler(AWSErrorHandler):
+    _CUSTOM_EXCEPTION = AnsibleECSError
+
+    @classmethod
+    def _is_missing(cls):
+        return is_boto3_error_code("ClusterNotFoundException")
+
+
+def ecs_tags(tags):
+    return ansible_dict_to_boto3_tag_list(tags or {}, "key", "value")
+
+
+def ansible_tags(tags):
+    return boto3_tag_list_to_ansible_dict(tags or [], "key", "value")
+
+
+@ECSErrorHandler.list_error_handler("describe cluster")
+@AWSRetry.jittered_backoff()
+def describe_cluster(client, name):
+    """The ACTIVE cluster called ``name`` (with settings and tags), or None."""
+    result = client.describe_clusters(clusters=[name], include=["SETTINGS", "TAGS"])
+    for cluster in result.get("clusters", []):
+        if cluster.get("status") != "INACTIVE":
+            return cluster
+    return None
+
+
+@ECSErrorHandler.common_error_handler("create cluster")
+@AWSRetry.jittered_backoff()
+def create_cluster(client, name, settings, tags):
+    params = dict(clusterName=name, settings=settings)
+    if tags:
+        params["tags"] = ecs_tags(tags)
+    return client.create_cluster(**params)["cluster"]
+
+
+@ECSErrorHandler.common_error_handler("update cluster settings")
+@AWSRetry.jittered_backoff()
+def update_cluster_settings(client, name, settings):
+    # UpdateCluster takes the same settings as UpdateClusterSettings and is the more widely emulated call.
+    return client.update_cluster(cluster=name, settings=settings)["cluster"]
+
+
+@ECSErrorHandler.common_error_handler("tag cluster")
+@AWSRetry.jittered_backoff()
+def tag_resource(client, arn, tags):
+    client.tag_resource(resourceArn=arn, tags=ecs_tags(tags))
+
+
+@ECSErrorHandler.common_error_handler("untag cluster")
+@AWSRetry.jittered_backoff()
+def untag_resource(client, arn, keys):
+    client.untag_resource(resourceArn=arn, tagKeys=list(keys))
+
+
+@ECSErrorHandler.deletion_error_handler("delete cluster")
+@AWSRetry.jittered_backoff()
+def delete_cluster(client, name):
+    client.delete_cluster(cluster=name)
+    return True
+
+
+@ECSErrorHandler.list_error_handler("list container instances", default_value=[])
+@AWSRetry.jittered_backoff()
+def list_container_instances(client, cluster, filter_expression=None, status=None):
+    params = dict(cluster=cluster)
+    if filter_expression:
+        params["filter"] = filter_expression
+    if status:
+        params["status"] = status
+    paginator = client.get_paginator("list_container_instances")
+    return paginator.paginate(**params).build_full_result()["containerInstanceArns"]
+
+
+@ECSErrorHandler.common_error_handler("deregister container instance")
+@AWSRetry.jittered_backoff()
+def deregister_container_instance(client, cluster, arn, force=False):
+    client.deregister_container_instance(cluster=cluster, containerInstance=arn, force=force)
