@@ -6,9 +6,10 @@
 import re
 
 from ansible_collections.amazon.aws.plugins.module_utils.arn import parse_aws_arn
+from ansible_collections.amazon.aws.plugins.module_utils.iam import validate_iam_identifiers
 
-IAM_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")
-IAM_PATH = re.compile(r"^/([\x21-\x7e]{0,510}/)?$")
+IAM_POLICY_NAME = re.compile(r"^[\w+=,.@-]{1,128}$")
+REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$")
 CLUSTER_NAME = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
 LOG_GROUP_NAME = re.compile(r"^[\w.#/-]{1,512}$")
 ECR_REPOSITORY_NAME = re.compile(r"^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$")
@@ -32,9 +33,13 @@ class Validator:
         if value is not None and not regex.match(value):
             self.error(param, "%r is not valid (%s)" % (value, rule))
 
-    def each(self, param, values, regex, rule):
+    def each(self, param, values, regex, rule, arn_service=None, arn_prefix=None):
+        """Each value matches ``regex``, or (when ``arn_service`` is given) is an ARN of that service/type."""
         for value in values or []:
-            self.pattern(param, value, regex, rule)
+            if arn_service and value.startswith("arn:"):
+                self.arn(param, value, arn_service, arn_prefix)
+            else:
+                self.pattern(param, value, regex, rule)
 
     def arn(self, param, value, service=None, resource_prefix=None):
         parsed = parse_aws_arn(value) if isinstance(value, str) else None
@@ -45,6 +50,16 @@ class Validator:
             self.error(param, "%r is not a %s ARN" % (value, service))
         elif resource_prefix and not parsed["resource"].startswith(resource_prefix):
             self.error(param, "%r is not a %s ARN of type %s" % (value, service, resource_prefix.rstrip("/:")))
+
+    def iam(self, resource_type, name_param, name, path_param=None, path=None):
+        """IAM name and path rules, as amazon.aws checks them."""
+        problem = validate_iam_identifiers(resource_type, name=name)
+        if problem:
+            self.error(name_param, "%r: %s" % (name, problem))
+        if path_param:
+            problem = validate_iam_identifiers(resource_type, path=path)
+            if problem:
+                self.error(path_param, "%r: %s" % (path, problem))
 
     def int_range(self, param, value, low, high):
         if value is not None and not low <= value <= high:

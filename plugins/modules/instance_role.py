@@ -1,0 +1,401 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+
+# Copyright (c) 2026 ecs_anywhere.fleet contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+DOCUMENTATION = r"""
+---
+module: instance_role
+version_added: 0.1.0
+short_description: Manage the IAM role ECS Anywhere instances use (ECSAnywhereRole)
+description:
+  - Manages the IAM role that every external (ECS Anywhere) instance assumes through AWS Systems Manager.
+    It is named in SSM hybrid activations, so it trusts C(ssm.amazonaws.com).
+  - By default the trust policy carries the confused-deputy conditions AWS recommends for the hybrid
+    activation service role (C(aws:SourceAccount) and C(aws:SourceArn)).
+  - O(policy_mode=managed) attaches the two AWS managed policies of the AWS documentation,
+    C(AmazonSSMManagedInstanceCore) and C(service-role/AmazonEC2ContainerServiceforEC2Role).
+  - O(policy_mode=least_privilege) (the default) attaches C(AmazonSSMManagedInstanceCore) and a
+    customer-managed policy that this module generates and keeps in sync, granting only what the ECS
+    agent of an external instance calls, scoped to O(clusters). See the notes for the statements.
+  - Never creates an instance profile; SSM does not use one.
+  - All ARNs are built for the partition of the account in use (C(aws), C(aws-cn), C(aws-us-gov)).
+author:
+  - ecs_anywhere.fleet maintainers (@ecs-anywhere)
+options:
+  name:
+    description: Name of the role.
+    type: str
+    default: ECSAnywhereRole
+  path:
+    description:
+      - Path of the role and of the generated policy. IAM cannot change the path of an existing role.
+    type: str
+    default: /
+  description:
+    description: Description of the role.
+    type: str
+    default: Role for Amazon ECS Anywhere external instances (managed by ecs_anywhere.fleet)
+  max_session_duration:
+    description: Maximum session duration in seconds (3600-43200). Left as it is when not set.
+    type: int
+  permissions_boundary:
+    description:
+      - ARN of a managed policy to use as the role's permissions boundary.
+      - An empty string removes the boundary; when not set, the boundary is left as it is.
+    type: str
+  state:
+    description: V(present) creates or updates the role; V(absent) detaches its policies, deletes the generated policy and the role.
+    type: str
+    choices: [present, absent]
+    default: present
+  confused_deputy_protection:
+    description:
+      - Add the C(aws:SourceAccount) and C(aws:SourceArn) conditions to the trust policy, so only SSM acting for
+        this account (in O(activation_regions)) can assume the role.
+    type: bool
+    default: true
+  activation_regions:
+    description:
+      - Regions in which SSM activations for this role are created; used in the C(aws:SourceArn) condition.
+      - Defaults to the module's region.
+    type: list
+    elements: str
+  policy_mode:
+    description:
+      - V(least_privilege) attaches C(AmazonSSMManagedInstanceCore) and the generated policy.
+      - V(managed) attaches C(AmazonSSMManagedInstanceCore) and C(AmazonEC2ContainerServiceforEC2Role); AWS notes that the
+        latter may grant more than the instances need. Switching to V(managed) deletes the generated policy.
+    type: str
+    choices: [least_privilege, managed]
+    default: least_privilege
+  clusters:
+    description:
+      - Clusters the instances may join (names in the module's region, or cluster ARNs).
+      - Required with O(policy_mode=least_privilege).
+    type: list
+    elements: str
+    default: []
+  ecr_repositories:
+    description:
+      - Let the instances pull images from Amazon ECR (used when tasks have no task execution role).
+      - A list of repository names (this account and region) or ARNs; V(*) alone means every repository of the account.
+      - Empty (the default) grants no ECR access. Only with O(policy_mode=least_privilege).
+    type: list
+    elements: str
+    default: []
+  log_groups:
+    description:
+      - CloudWatch Logs groups the instances may write container logs to (used when tasks have no task execution role).
+      - Names (this account and region) or log group ARNs. Only with O(policy_mode=least_privilege).
+    type: list
+    elements: str
+    default: []
+  instance_tags:
+    description:
+      - Allow the agent to tag its container instance when it registers (C(ECS_CONTAINER_INSTANCE_TAGS)).
+    type: bool
+    default: true
+  task_metadata_tags:
+    description:
+      - Allow the agent to read container instance and task tags for the task metadata endpoint.
+    type: bool
+    default: true
+  managed_policies:
+    description: ARNs of further managed policies to attach.
+    type: list
+    elements: str
+    default: []
+  purge_policies:
+    description: Detach managed policies that are attached to the role but not wanted by this module.
+    type: bool
+    default: true
+  generated_policy_name:
+    description: Name of the generated customer-managed policy. Defaults to C(<name>-ecs-anywhere).
+    type: str
+  wait:
+    description: After creating the role, wait until IAM returns it, so the next step (an SSM activation) can use it.
+    type: bool
+    default: true
+  wait_timeout:
+    description: How long to wait, in seconds.
+    type: int
+    default: 60
+notes:
+  - "The generated policy (O(policy_mode=least_privilege)) has these statements, with C(<cluster>) for each of O(clusters):"
+  - "C(DiscoverPollEndpoint): C(ecs:DiscoverPollEndpoint) on C(*) -- the action has no resource type."
+  - "C(RegisterAndReportToClusters): C(ecs:RegisterContainerInstance), C(ecs:SubmitAttachmentStateChanges),
+    C(ecs:SubmitContainerStateChange), C(ecs:SubmitTaskStateChange) on C(arn:<partition>:ecs:<region>:<account>:cluster/<cluster>)."
+  - "C(PollAsContainerInstance): C(ecs:Poll), C(ecs:StartTelemetrySession) on
+    C(arn:...:container-instance/<cluster>/*) with C(ArnEquals ecs:cluster) the cluster ARNs."
+  - "C(TagContainerInstanceOnRegistration) (O(instance_tags)): C(ecs:TagResource) on C(arn:...:container-instance/<cluster>/*)
+    only when C(ecs:CreateAction) is C(RegisterContainerInstance)."
+  - "C(ReadTagsForTaskMetadata) (O(task_metadata_tags)): C(ecs:ListTagsForResource) on the clusters' container instances and tasks."
+  - "C(EcrAuthorizationToken) and C(EcrPullImages) (O(ecr_repositories)): C(ecr:GetAuthorizationToken) on C(*);
+    C(ecr:BatchCheckLayerAvailability), C(ecr:GetDownloadUrlForLayer), C(ecr:BatchGetImage) on the repositories."
+  - "C(WriteContainerLogs) (O(log_groups)): C(logs:CreateLogStream), C(logs:PutLogEvents) on
+    C(arn:...:log-group:<group>:log-stream:*)."
+  - "Left out, compared with C(AmazonEC2ContainerServiceforEC2Role): C(ec2:DescribeTags) (EC2 metadata only),
+    C(ecs:CreateCluster) (only when C(ECS_CLUSTER) is empty), C(ecs:DeregisterContainerInstance) (the agent never calls it)
+    and C(ecs:UpdateContainerInstancesState) (Spot draining)."
+  - IAM is eventually consistent. The M(ecs_anywhere.fleet.activation) module retries while SSM does not yet see a new role.
+extends_documentation_fragment:
+  - ecs_anywhere.fleet.attributes
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.tags
+  - amazon.aws.boto3
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+    details:
+      - The diff shows the trust policy, attached policies, generated policy document, tags and settings.
+  idempotent:
+    support: full
+"""
+
+EXAMPLES = r"""
+- name: ECSAnywhereRole with a generated least-privilege policy for two clusters
+  ecs_anywhere.fleet.instance_role:
+    clusters: [onprem, onprem-gpu]
+    tags:
+      team: platform
+  register: instance_role
+
+# The generated document for clusters=[onprem] in eu-west-1, account 123456789012:
+# {"Version": "2012-10-17", "Statement": [
+#   {"Sid": "DiscoverPollEndpoint", "Effect": "Allow", "Action": ["ecs:DiscoverPollEndpoint"], "Resource": ["*"]},
+#   {"Sid": "RegisterAndReportToClusters", "Effect": "Allow",
+#    "Action": ["ecs:RegisterContainerInstance", "ecs:SubmitAttachmentStateChanges",
+#               "ecs:SubmitContainerStateChange", "ecs:SubmitTaskStateChange"],
+#    "Resource": ["arn:aws:ecs:eu-west-1:123456789012:cluster/onprem"]},
+#   {"Sid": "PollAsContainerInstance", "Effect": "Allow", "Action": ["ecs:Poll", "ecs:StartTelemetrySession"],
+#    "Resource": ["arn:aws:ecs:eu-west-1:123456789012:container-instance/onprem/*"],
+#    "Condition": {"ArnEquals": {"ecs:cluster": ["arn:aws:ecs:eu-west-1:123456789012:cluster/onprem"]}}},
+#   {"Sid": "TagContainerInstanceOnRegistration", "Effect": "Allow", "Action": ["ecs:TagResource"],
+#    "Resource": ["arn:aws:ecs:eu-west-1:123456789012:container-instance/onprem/*"],
+#    "Condition": {"StringEquals": {"ecs:CreateAction": "RegisterContainerInstance"}}},
+#   {"Sid": "ReadTagsForTaskMetadata", "Effect": "Allow", "Action": ["ecs:ListTagsForResource"],
+#    "Resource": ["arn:aws:ecs:eu-west-1:123456789012:container-instance/onprem/*",
+#                 "arn:aws:ecs:eu-west-1:123456789012:task/onprem/*"]}]}
+
+- name: Instances also pull from two private ECR repositories and write logs (tasks without an execution role)
+  ecs_anywhere.fleet.instance_role:
+    clusters: [onprem]
+    ecr_repositories: [web, batch/worker]
+    log_groups: [/ecs/onprem]
+
+- name: The role exactly as the AWS documentation describes it
+  ecs_anywhere.fleet.instance_role:
+    name: ecsAnywhereRole
+    policy_mode: managed
+
+- name: Remove the role and its generated policy
+  ecs_anywhere.fleet.instance_role:
+    state: absent
+"""
+
+RETURN = r"""
+role:
+  description: The role after the change (empty when O(state=absent)).
+  returned: always
+  type: dict
+  contains:
+    arn:
+      description: ARN of the role.
+      type: str
+      sample: arn:aws:iam::123456789012:role/ECSAnywhereRole
+    name:
+      description: Name of the role (what SSM activations name).
+      type: str
+      sample: ECSAnywhereRole
+    role_id:
+      description: Stable ID of the role (null in check mode before creation).
+      type: str
+      sample: AROAEXAMPLEEXAMPLE1234
+    path:
+      description: Path of the role.
+      type: str
+      sample: /
+    description:
+      description: Description of the role.
+      type: str
+      sample: Role for Amazon ECS Anywhere external instances (managed by ecs_anywhere.fleet)
+    max_session_duration:
+      description: Maximum session duration in seconds.
+      type: int
+      sample: 3600
+    permissions_boundary:
+      description: ARN of the permissions boundary, or an empty string.
+      type: str
+      sample: ""
+    trust_policy:
+      description: The trust (assume role) policy document.
+      type: dict
+      sample: {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "ssm.amazonaws.com"},
+               "Action": "sts:AssumeRole"}]}
+    attached_policies:
+      description: ARNs of the managed policies attached to the role.
+      type: list
+      elements: str
+      sample: ["arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore", "arn:aws:iam::123456789012:policy/ECSAnywhereRole-ecs-anywhere"]
+    tags:
+      description: Tags of the role.
+      type: dict
+      sample: {"team": "platform"}
+    generated_policy:
+      description: Default version of the generated policy document, or null.
+      type: dict
+      sample: {"Version": "2012-10-17", "Statement": []}
+generated_policy_arn:
+  description: ARN of the generated policy (whether or not it exists).
+  returned: always
+  type: str
+  sample: arn:aws:iam::123456789012:policy/ECSAnywhereRole-ecs-anywhere
+policy_document:
+  description: The generated least-privilege policy document the role should have (null with O(policy_mode=managed)).
+  returned: always
+  type: dict
+  sample: {"Version": "2012-10-17", "Statement": [{"Sid": "DiscoverPollEndpoint", "Effect": "Allow",
+           "Action": ["ecs:DiscoverPollEndpoint"], "Resource": ["*"]}]}
+grants_ecr_pull:
+  description: Whether the role lets instances pull from ECR (then a task execution role is not needed for that).
+  returned: always
+  type: bool
+  sample: false
+"""
+
+from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
+from ansible_collections.amazon.aws.plugins.module_utils.iam import get_aws_account_info
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+
+from ansible_collections.ecs_anywhere.fleet.plugins.module_utils import _iam_role as iam_role
+from ansible_collections.ecs_anywhere.fleet.plugins.module_utils import _policies as policies
+from ansible_collections.ecs_anywhere.fleet.plugins.module_utils._common import CLUSTER_NAME
+from ansible_collections.ecs_anywhere.fleet.plugins.module_utils._common import ECR_REPOSITORY_NAME
+from ansible_collections.ecs_anywhere.fleet.plugins.module_utils._common import IAM_POLICY_NAME
+from ansible_collections.ecs_anywhere.fleet.plugins.module_utils._common import LOG_GROUP_NAME
+from ansible_collections.ecs_anywhere.fleet.plugins.module_utils._common import REGION
+from ansible_collections.ecs_anywhere.fleet.plugins.module_utils._common import Validator
+from ansible_collections.ecs_anywhere.fleet.plugins.module_utils._common import finish
+
+
+def validate(module):
+    p = module.params
+    v = Validator(module)
+    v.iam("role", "name", p["name"], "path", p["path"])
+    v.pattern("generated_policy_name", p["generated_policy_name"], IAM_POLICY_NAME, "1-128 of [A-Za-z0-9_+=,.@-]")
+    v.int_range("max_session_duration", p["max_session_duration"], 3600, 43200)
+    if p["permissions_boundary"]:
+        v.arn("permissions_boundary", p["permissions_boundary"], "iam", "policy/")
+    for arn in p["managed_policies"]:
+        v.arn("managed_policies", arn, "iam", "policy/")
+    v.each("activation_regions", p["activation_regions"], REGION, "an AWS region such as eu-west-1")
+    v.each("clusters", p["clusters"], CLUSTER_NAME, "cluster name or ARN", "ecs", "cluster/")
+    if p["ecr_repositories"] != ["*"]:
+        v.each("ecr_repositories", p["ecr_repositories"], ECR_REPOSITORY_NAME, "repository name or ARN", "ecr", "repository/")
+    v.each("log_groups", p["log_groups"], LOG_GROUP_NAME, "log group name or ARN", "logs", "log-group:")
+    if p["state"] == "present" and p["policy_mode"] == "least_privilege" and not p["clusters"]:
+        v.error("clusters", "required with policy_mode=least_privilege (the generated policy is scoped to them)")
+    if p["policy_mode"] == "managed" and (p["ecr_repositories"] or p["log_groups"]):
+        v.error("policy_mode", "ecr_repositories and log_groups apply to policy_mode=least_privilege only")
+    v.check()
+
+
+def build_spec(module, account, partition):
+    p = module.params
+    region = module.region
+    regions = p["activation_regions"] or [region]
+    trust = policies.ssm_trust_policy(partition, regions[0], account, p["confused_deputy_protection"])
+    if p["confused_deputy_protection"] and len(regions) > 1:
+        trust["Statement"][0]["Condition"]["ArnEquals"]["aws:SourceArn"] = [
+            "arn:%s:ssm:%s:%s:*" % (partition, r, account) for r in regions
+        ]
+    managed = [policies.managed_policy_arn(partition, policies.SSM_CORE_POLICY)]
+    generated = None
+    if p["policy_mode"] == "managed":
+        managed.append(policies.managed_policy_arn(partition, policies.ECS_INSTANCE_POLICY))
+    elif p["state"] == "present":
+        generated = policies.instance_policy(
+            partition,
+            region,
+            account,
+            p["clusters"],
+            ecr_repositories="*" if p["ecr_repositories"] == ["*"] else p["ecr_repositories"],
+            log_groups=p["log_groups"],
+            instance_tags=p["instance_tags"],
+            task_metadata_tags=p["task_metadata_tags"],
+        )
+    return iam_role.RoleSpec(
+        name=p["name"],
+        path=p["path"],
+        account=account,
+        partition=partition,
+        trust_policy=trust,
+        managed_policy_arns=managed + list(p["managed_policies"]),
+        generated_policy_name=p["generated_policy_name"] or "%s-ecs-anywhere" % p["name"],
+        generated_policy=generated,
+        description=p["description"],
+        max_session_duration=p["max_session_duration"],
+        permissions_boundary=p["permissions_boundary"],
+        tags=p["tags"],
+        purge_tags=p["purge_tags"],
+        purge_policies=p["purge_policies"],
+    )
+
+
+def main():
+    argument_spec = dict(
+        name=dict(type="str", default="ECSAnywhereRole"),
+        path=dict(type="str", default="/"),
+        description=dict(type="str", default="Role for Amazon ECS Anywhere external instances (managed by ecs_anywhere.fleet)"),
+        max_session_duration=dict(type="int"),
+        permissions_boundary=dict(type="str"),
+        state=dict(type="str", default="present", choices=["present", "absent"]),
+        confused_deputy_protection=dict(type="bool", default=True),
+        activation_regions=dict(type="list", elements="str"),
+        policy_mode=dict(type="str", default="least_privilege", choices=["least_privilege", "managed"]),
+        clusters=dict(type="list", elements="str", default=[]),
+        ecr_repositories=dict(type="list", elements="str", default=[]),
+        log_groups=dict(type="list", elements="str", default=[]),
+        instance_tags=dict(type="bool", default=True),
+        task_metadata_tags=dict(type="bool", default=True),
+        managed_policies=dict(type="list", elements="str", default=[]),
+        purge_policies=dict(type="bool", default=True),
+        generated_policy_name=dict(type="str"),
+        wait=dict(type="bool", default=True),
+        wait_timeout=dict(type="int", default=60),
+        tags=dict(type="dict", aliases=["resource_tags"]),
+        purge_tags=dict(type="bool", default=True),
+    )
+    module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
+    validate(module)
+
+    account, partition = get_aws_account_info(module)
+    spec = build_spec(module, account, partition)
+    client = module.client("iam")
+    try:
+        if module.params["state"] == "present":
+            wait_timeout = module.params["wait_timeout"] if module.params["wait"] else 0
+            before, after = iam_role.ensure_present(module, client, spec, wait_timeout)
+        else:
+            before, after = iam_role.ensure_absent(module, client, spec)
+    except AnsibleAWSError as e:
+        module.fail_json_aws_error(e)
+    ecr_policy = policies.managed_policy_arn(partition, policies.ECS_INSTANCE_POLICY)
+    finish(
+        module,
+        iam_role.diffable(before),
+        iam_role.diffable(after),
+        role=after or {},
+        generated_policy_arn=spec.generated_policy_arn,
+        policy_document=spec.generated_policy,
+        grants_ecr_pull=bool(after) and (bool(module.params["ecr_repositories"]) or ecr_policy in after["attached_policies"]),
+    )
+
+
+if __name__ == "__main__":
+    main()
