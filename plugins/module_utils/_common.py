@@ -12,6 +12,7 @@ IAM_POLICY_NAME = re.compile(r"^[\w+=,.@-]{1,128}$")
 REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$")
 CLUSTER_NAME = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
 LOG_GROUP_NAME = re.compile(r"^[\w.#/-]{1,512}$")
+SSM_PARAMETER_NAME = re.compile(r"^/?[\w.-]+(/[\w.-]+)*$")
 ECR_REPOSITORY_NAME = re.compile(r"^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$")
 
 
