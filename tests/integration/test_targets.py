@@ -15,6 +15,9 @@ import pytest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TARGETS = os.path.join(HERE, "targets")
+ROOT = os.path.dirname(os.path.dirname(HERE))
+COLLECTIONS = os.environ.get("ANSIBLE_COLLECTIONS_PATH", os.path.join(ROOT, ".venv", "collections"))
+ANSIBLE_PLAYBOOK = os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
 
 
 def targets():
@@ -37,14 +40,14 @@ def test_target(target, aws_env, tmp_path):
     env = dict(
         aws_env,
         ANSIBLE_ROLES_PATH=TARGETS,
-        ANSIBLE_COLLECTIONS_PATH=os.pathsep.join([os.path.join(HERE, "collections"), os.environ["ANSIBLE_COLLECTIONS_PATH"]]),
+        ANSIBLE_COLLECTIONS_PATH=os.pathsep.join([os.path.join(HERE, "collections"), COLLECTIONS]),
         ANSIBLE_NOCOLOR="1",
         ANSIBLE_FORCE_COLOR="0",
     )
     resource_prefix = "it-%s-%s" % (target.replace("_", "-"), uuid.uuid4().hex[:8])
     result = subprocess.run(
         [
-            "ansible-playbook",
+            ANSIBLE_PLAYBOOK,
             "-i",
             "localhost,",
             "-c",
