@@ -24,6 +24,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
+
 @dataclass
 class RoleSpec:
     """What the role should look like.  ``None`` for an optional field means "leave as it is"."""
