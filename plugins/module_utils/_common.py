@@ -81,3 +81,19 @@ def finish(module, before, after, **result):
     if module._diff:
         result["diff"] = dict(before=before or {}, after=after or {})
     module.exit_json(changed=changed, **result)
+
+
+def pages(call, result_key, **params):
+    """Every item of a NextToken-paged AWS list call, one (retried) call per page.
+
+    ``call`` is a function taking the request parameters and returning one page; wrap it with
+    AWSRetry so a throttled page is retried alone rather than restarting the whole listing.
+    """
+    items = []
+    while True:
+        page = call(**params)
+        items.extend(page.get(result_key, []))
+        token = page.get("NextToken") or page.get("nextToken")
+        if not token:
+            return items
+        params["nextToken" if "nextToken" in page else "NextToken"] = token

@@ -95,3 +95,48 @@ def list_container_instances(client, cluster, filter_expression=None, status=Non
 @AWSRetry.jittered_backoff()
 def deregister_container_instance(client, cluster, arn, force=False):
     client.deregister_container_instance(cluster=cluster, containerInstance=arn, force=force)
+
+
+STATE_BATCH = 10  # UpdateContainerInstancesState limit
+EXTERNAL = "attribute:ecs.capability.external exists"
+
+
+@ECSErrorHandler.common_error_handler("list clusters")
+@AWSRetry.jittered_backoff()
+def list_clusters(client):
+    return client.get_paginator("list_clusters").paginate().build_full_result()["clusterArns"]
+
+
+def external_filter(instance_ids=None):
+    """Cluster query language expression for external instances, narrowed to ``instance_ids`` when given."""
+    if instance_ids:
+        return "%s and ec2InstanceId in [%s]" % (EXTERNAL, ",".join(sorted(instance_ids)))
+    return EXTERNAL
+
+
+@ECSErrorHandler.list_error_handler("describe container instances", default_value=[])
+@AWSRetry.jittered_backoff()
+def _describe_batch(client, cluster, arns):
+    result = client.describe_container_instances(cluster=cluster, containerInstances=arns, include=["TAGS"])
+    return result["containerInstances"]
+
+
+def describe_container_instances(client, cluster, arns):
+    """DescribeContainerInstances in batches of 100 (its limit)."""
+    found = []
+    for start in range(0, len(arns), DESCRIBE_BATCH):
+        found.extend(_describe_batch(client, cluster, arns[start : start + DESCRIBE_BATCH]))
+    return found
+
+
+@ECSErrorHandler.common_error_handler("update container instances state")
+@AWSRetry.jittered_backoff()
+def _update_state_batch(client, cluster, arns, status):
+    result = client.update_container_instances_state(cluster=cluster, containerInstances=arns, status=status)
+    if result.get("failures"):
+        raise AnsibleECSError(message="Failed to set %s on %s" % (status, result["failures"]))
+
+
+def update_container_instances_state(client, cluster, arns, status):
+    for start in range(0, len(arns), STATE_BATCH):
+        _update_state_batch(client, cluster, arns[start : start + STATE_BATCH], status)
