@@ -59,8 +59,12 @@ def describe_managed_instances(client, instance_ids=None, ping_status=None, tags
     found = []
     if tags:
         filters = [dict(Key="tag:%s" % k, Values=[str(v)]) for k, v in tags.items()]
-        found = pages(lambda **p: _instance_information_page(client, **p), "InstanceInformationList",
-                      Filters=filters, MaxResults=SSM_PAGE)
+        found = pages(
+            lambda **p: _instance_information_page(client, **p),
+            "InstanceInformationList",
+            Filters=filters,
+            MaxResults=SSM_PAGE,
+        )
         found = [i for i in found if i.get("ResourceType") == "ManagedInstance"]
         if instance_ids:
             found = [i for i in found if i["InstanceId"] in instance_ids]
@@ -73,8 +77,12 @@ def describe_managed_instances(client, instance_ids=None, ping_status=None, tags
             filters.append(dict(Key="InstanceIds", Values=chunk))
         if ping_status:
             filters.append(dict(Key="PingStatus", Values=list(ping_status)))
-        found += pages(lambda **p: _instance_information_page(client, **p), "InstanceInformationList",
-                       Filters=filters, MaxResults=SSM_PAGE)
+        found += pages(
+            lambda **p: _instance_information_page(client, **p),
+            "InstanceInformationList",
+            Filters=filters,
+            MaxResults=SSM_PAGE,
+        )
     return found
 
 

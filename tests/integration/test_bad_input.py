@@ -2,14 +2,10 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Bad input gets one clear error naming the parameter, and the emulator sees no AWS call at all."""
 
-import json
-import os
-import subprocess
-import sys
-
 import pytest
 
-ANSIBLE_PLAYBOOK = os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
+from ansible_collections.ecs_anywhere.fleet.tests.integration.support import run_tasks
+
 ARN_SECRET = "arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCdEf"
 
 BAD_INPUT = [
@@ -26,8 +22,11 @@ BAD_INPUT = [
     ("instance_role", dict(clusters=["a"], ecr_repositories=["UPPER"]), "ecr_repositories"),
     ("instance_role", dict(clusters=["a"], activation_regions=["moon-1"]), "activation_regions"),
     ("instance_role", dict(clusters=["a"], generated_policy_name="x" * 129), "generated_policy_name"),
-    ("task_execution_role", dict(log_groups=["/x"], secrets_manager_secrets=["arn:aws:ssm:us-east-1:1:parameter/x"]),
-     "secrets_manager_secrets"),
+    (
+        "task_execution_role",
+        dict(log_groups=["/x"], secrets_manager_secrets=["arn:aws:ssm:us-east-1:1:parameter/x"]),
+        "secrets_manager_secrets",
+    ),
     ("task_execution_role", dict(secrets_manager_secrets=[ARN_SECRET], kms_keys=["alias/mine"]), "kms_keys"),
     ("task_execution_role", dict(ssm_parameters=["bad param!"]), "ssm_parameters"),
     ("task_execution_role", dict(name="", log_groups=["/x"]), "name"),
@@ -38,29 +37,12 @@ BAD_INPUT = [
 def bad_input_run(aws_env, emulator, tmp_path_factory):
     """One play with a task per row (one ansible-playbook start-up for all); the emulator's call log is
     cleared first and read after, so any AWS call by any row shows."""
-    tmp = tmp_path_factory.mktemp("bad_input")
-    tasks = []
-    for index, (module, args, _parameter) in enumerate(BAD_INPUT):
-        tasks.append({"name": "row %d" % index, "ecs_anywhere.fleet." + module: args, "register": "row", "ignore_errors": True})
-        tasks.append(
-            {
-                "name": "save row %d" % index,
-                "ansible.builtin.copy": {"content": "{{ row | to_json }}", "dest": str(tmp / ("%d.json" % index)), "mode": "0600"},
-            }
-        )
-    playbook = tmp / "play.yml"
-    playbook.write_text(json.dumps([dict(hosts="localhost", gather_facts=False, tasks=tasks)]), encoding="utf-8")
+    tasks = [
+        {"name": "row %d" % i, "ecs_anywhere.fleet." + module: args} for i, (module, args, _p) in enumerate(BAD_INPUT)
+    ]
     emulator.clear_calls()
-    result = subprocess.run(
-        [ANSIBLE_PLAYBOOK, "-i", "localhost,", "-c", "local", str(playbook), "-e", "ansible_python_interpreter=" + sys.executable],
-        env=aws_env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    results = [json.loads((tmp / ("%d.json" % i)).read_text(encoding="utf-8")) for i in range(len(BAD_INPUT))]
-    return results, emulator.calls()
+    play = run_tasks(aws_env, tmp_path_factory.mktemp("bad_input"), tasks)
+    return play.results, emulator.calls()
 
 
 def test_table_has_at_least_twelve_rows():

@@ -2,37 +2,18 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """fleet_info against the emulator: the join, one-sided instances, filters, and the cost at scale."""
 
-import json
 import math
-import os
-import subprocess
-import sys
-import time
 import uuid
 
 import pytest
 
-ANSIBLE_PLAYBOOK = os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
+from ansible_collections.ecs_anywhere.fleet.tests.integration.support import run_tasks
 
 
 def run_fleet_info(env, tmp_path, **args):
-    out = tmp_path / ("result-%s.json" % uuid.uuid4().hex[:6])
-    tasks = [
-        {"ecs_anywhere.fleet.fleet_info": args, "register": "result"},
-        {"ansible.builtin.copy": {"content": "{{ result | to_json }}", "dest": str(out), "mode": "0600"}},
-    ]
-    playbook = tmp_path / "play.yml"
-    playbook.write_text(json.dumps([dict(hosts="localhost", gather_facts=False, tasks=tasks)]), encoding="utf-8")
-    started = time.monotonic()
-    result = subprocess.run(
-        [ANSIBLE_PLAYBOOK, "-i", "localhost,", "-c", "local", str(playbook), "-e", "ansible_python_interpreter=" + sys.executable],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    return json.loads(out.read_text(encoding="utf-8")), time.monotonic() - started
+    play = run_tasks(env, tmp_path, [{"ecs_anywhere.fleet.fleet_info": args}])
+    assert not play[0].get("failed"), play[0]
+    return play[0], play.seconds
 
 
 @pytest.fixture
@@ -49,9 +30,9 @@ def test_join_reports_both_sides_and_one_sided_instances(aws_env, aws_client, em
     ecs_only = emulator.seed(1, cluster=cluster, tags=tag, create_role=True)["instances"]
     aws_client("ssm").deregister_managed_instance(InstanceId=ecs_only[0]["instance_id"])
 
-    result, _seconds = run_fleet_info(aws_env, tmp_path, clusters=[cluster], instance_ids=[
-        i["instance_id"] for i in both + ssm_only + ecs_only
-    ])
+    result, _seconds = run_fleet_info(
+        aws_env, tmp_path, clusters=[cluster], instance_ids=[i["instance_id"] for i in both + ssm_only + ecs_only]
+    )
 
     by_id = {r["managed_instance_id"]: r for r in result["instances"]}
     assert {i["instance_id"]: by_id[i["instance_id"]]["registered_in"] for i in both + ssm_only + ecs_only} == dict(
@@ -98,7 +79,9 @@ def test_call_count_grows_with_pages_not_instances(aws_env, emulator, cluster, t
     calls = emulator.calls()
     list_pages = sum(1 for c in calls if c["operation"] == "ListContainerInstances")
     budget = math.ceil(count / 50) + math.ceil(count / 100) + list_pages + 3
-    print("fleet_info over %d instances: %d AWS calls (budget %d), %.1fs wall time" % (count, len(calls), budget, seconds))
+    print(
+        "fleet_info over %d instances: %d AWS calls (budget %d), %.1fs wall time" % (count, len(calls), budget, seconds)
+    )
     assert result["summary"]["both"] == count
     assert list_pages == math.ceil(count / 100)
     assert len(calls) <= budget
