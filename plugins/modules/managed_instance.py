@@ -13,9 +13,9 @@ description:
   - Acts on one or many external instances, given by SSM managed instance id (C(mi-...)) or ECS container instance ARN.
   - V(draining) and V(active) set the container instance state (C(UpdateContainerInstancesState), ten per call);
     with O(wait=true) draining waits, bounded by O(wait_timeout), until the instances run no task.
-  - V(absent) deregisters the container instance from its cluster, then the managed instance from SSM (the order AWS
+  - "V(absent) deregisters the container instance from its cluster, then the managed instance from SSM (the order AWS
     documents). It refuses instances that still run tasks unless O(force=true). The agents on the host keep running:
-    offboard the host too.
+    offboard the host too."
   - O(tags) manages the tags of the managed instances.
 author:
   - ecs_anywhere.fleet maintainers (@ecs-anywhere)

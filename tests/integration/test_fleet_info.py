@@ -56,10 +56,10 @@ def test_filters(aws_env, aws_client, emulator, cluster, tmp_path):
         Filters=[dict(Key="InstanceIds", Values=[seeded[1]["instance_id"]])]
     )["InstanceInformationList"][0]
 
-    by_tag, _ = run_fleet_info(aws_env, tmp_path, tags=tag, clusters=[cluster])
-    by_name, _ = run_fleet_info(aws_env, tmp_path, tags=tag, clusters=[cluster], computer_names=[info["ComputerName"]])
-    by_ip, _ = run_fleet_info(aws_env, tmp_path, tags=tag, clusters=[cluster], ip_addresses=[info["IPAddress"]])
-    lost, _ = run_fleet_info(aws_env, tmp_path, tags=tag, clusters=[cluster], ping_status=["ConnectionLost"])
+    by_tag = run_fleet_info(aws_env, tmp_path, tags=tag, clusters=[cluster])[0]
+    by_name = run_fleet_info(aws_env, tmp_path, tags=tag, clusters=[cluster], computer_names=[info["ComputerName"]])[0]
+    by_ip = run_fleet_info(aws_env, tmp_path, tags=tag, clusters=[cluster], ip_addresses=[info["IPAddress"]])[0]
+    lost = run_fleet_info(aws_env, tmp_path, tags=tag, clusters=[cluster], ping_status=["ConnectionLost"])[0]
 
     assert sorted(r["managed_instance_id"] for r in by_tag["instances"]) == sorted(i["instance_id"] for i in seeded)
     assert [r["managed_instance_id"] for r in by_name["instances"]] == [seeded[1]["instance_id"]]
