@@ -83,6 +83,12 @@ def finish(module, before, after, **result):
     module.exit_json(changed=changed, **result)
 
 
+def chunks(values, size):
+    """``values`` sorted, in lists of at most ``size`` (one empty list when there are none)."""
+    values = sorted(values)
+    return [values[i : i + size] for i in range(0, len(values), size)] or [[]]
+
+
 def pages(call, result_key, **params):
     """Every item of a NextToken-paged AWS list call, one (retried) call per page.
 

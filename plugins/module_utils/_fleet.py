@@ -10,105 +10,16 @@ DescribeContainerInstances batches of 100.  No per-instance call is made.
 
 import re
 
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
-from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
-from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
-from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 
 from ansible_collections.ecs_anywhere.fleet.plugins.module_utils import _ecs as ecs
+from ansible_collections.ecs_anywhere.fleet.plugins.module_utils._common import chunks
 from ansible_collections.ecs_anywhere.fleet.plugins.module_utils._common import pages
 
-MANAGED_INSTANCE_ID = re.compile(r"^mi-[0-9a-f]{17}$")
 CONTAINER_INSTANCE_ARN = re.compile(r"^arn:[\w-]+:ecs:[\w-]+:\d{12}:container-instance/([\w-]+)/([0-9a-f]{32})$")
-SSM_PAGE = 50  # DescribeInstanceInformation's MaxResults limit
 ECS_PAGE = 100  # ListContainerInstances' maxResults limit
-FILTER_VALUES = 50  # values per DescribeInstanceInformation filter, and ids per ECS "in" expression
-
-
-class AnsibleSSMError(AnsibleAWSError):
-    pass
-
-
-class SSMErrorHandler(AWSErrorHandler):
-    _CUSTOM_EXCEPTION = AnsibleSSMError
-
-    @classmethod
-    def _is_missing(cls):
-        return is_boto3_error_code("InvalidInstanceId")
-
-
-def _chunks(values, size):
-    values = sorted(values)
-    return [values[i : i + size] for i in range(0, len(values), size)] or [[]]
-
-
-# ---------------------------------------------------------------- SSM managed instances
-
-
-@AWSRetry.jittered_backoff()
-def _instance_information_page(client, **params):
-    return client.describe_instance_information(**params)
-
-
-@SSMErrorHandler.common_error_handler("describe managed instances")
-def describe_managed_instances(client, instance_ids=None, ping_status=None, tags=None):
-    """Managed (hybrid) instances.  Tag filters cannot be combined with others in the API, so with
-    ``tags`` the other criteria are applied here."""
-    found = []
-    if tags:
-        filters = [dict(Key="tag:%s" % k, Values=[str(v)]) for k, v in tags.items()]
-        found = pages(
-            lambda **p: _instance_information_page(client, **p),
-            "InstanceInformationList",
-            Filters=filters,
-            MaxResults=SSM_PAGE,
-        )
-        found = [i for i in found if i.get("ResourceType") == "ManagedInstance"]
-        if instance_ids:
-            found = [i for i in found if i["InstanceId"] in instance_ids]
-        if ping_status:
-            found = [i for i in found if i.get("PingStatus") in ping_status]
-        return found
-    for chunk in _chunks(instance_ids or [], FILTER_VALUES):
-        filters = [dict(Key="ResourceType", Values=["ManagedInstance"])]
-        if chunk:
-            filters.append(dict(Key="InstanceIds", Values=chunk))
-        if ping_status:
-            filters.append(dict(Key="PingStatus", Values=list(ping_status)))
-        found += pages(
-            lambda **p: _instance_information_page(client, **p),
-            "InstanceInformationList",
-            Filters=filters,
-            MaxResults=SSM_PAGE,
-        )
-    return found
-
-
-@SSMErrorHandler.deletion_error_handler("deregister managed instance")
-@AWSRetry.jittered_backoff()
-def deregister_managed_instance(client, instance_id):
-    client.deregister_managed_instance(InstanceId=instance_id)
-    return True
-
-
-@SSMErrorHandler.list_error_handler("list managed instance tags", default_value={})
-@AWSRetry.jittered_backoff()
-def managed_instance_tags(client, instance_id):
-    result = client.list_tags_for_resource(ResourceType="ManagedInstance", ResourceId=instance_id)
-    return boto3_tag_list_to_ansible_dict(result.get("TagList", []))
-
-
-@SSMErrorHandler.common_error_handler("tag managed instance")
-@AWSRetry.jittered_backoff()
-def tag_managed_instance(client, instance_id, to_set, to_unset):
-    if to_unset:
-        client.remove_tags_from_resource(ResourceType="ManagedInstance", ResourceId=instance_id, TagKeys=list(to_unset))
-    if to_set:
-        client.add_tags_to_resource(
-            ResourceType="ManagedInstance", ResourceId=instance_id, Tags=ansible_dict_to_boto3_tag_list(to_set)
-        )
+FILTER_VALUES = 50  # ids per ECS "in" expression
 
 
 # ---------------------------------------------------------------- ECS container instances
@@ -123,7 +34,7 @@ def _container_instances_page(client, **params):
 def external_container_instances(client, cluster, instance_ids=None, status=None):
     """Describe the external container instances of ``cluster`` (optionally only those of ``instance_ids``)."""
     arns = []
-    for chunk in _chunks(instance_ids or [], FILTER_VALUES):
+    for chunk in chunks(instance_ids or [], FILTER_VALUES):
         params = dict(cluster=cluster, filter=ecs.external_filter(chunk), maxResults=ECS_PAGE)
         if status:
             params["status"] = status

@@ -241,6 +241,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 
 from ansible_collections.ecs_anywhere.fleet.plugins.module_utils import _ecs as ecs
 from ansible_collections.ecs_anywhere.fleet.plugins.module_utils import _fleet as fleet
+from ansible_collections.ecs_anywhere.fleet.plugins.module_utils import _ssm as ssm_api
 from ansible_collections.ecs_anywhere.fleet.plugins.module_utils._common import CLUSTER_NAME
 from ansible_collections.ecs_anywhere.fleet.plugins.module_utils._common import Validator
 
@@ -271,13 +272,13 @@ def main():
     p = module.params
     v = Validator(module)
     v.each("clusters", p["clusters"], CLUSTER_NAME, "cluster name or ARN", "ecs", "cluster/")
-    v.each("instance_ids", p["instance_ids"], fleet.MANAGED_INSTANCE_ID, "mi- followed by 17 hex digits")
+    v.each("instance_ids", p["instance_ids"], ssm_api.MANAGED_INSTANCE_ID, "mi- followed by 17 hex digits")
     v.check()
 
     ssm_client = module.client("ssm")
     ecs_client = module.client("ecs")
     try:
-        managed = fleet.describe_managed_instances(ssm_client, p["instance_ids"], p["ping_status"], p["tags"])
+        managed = ssm_api.describe_managed_instances(ssm_client, p["instance_ids"], p["ping_status"], p["tags"])
         clusters = p["clusters"] or ecs.list_clusters(ecs_client)
         container = fleet.container_instances_by_id(ecs_client, clusters, p["instance_ids"])
     except AnsibleAWSError as e:

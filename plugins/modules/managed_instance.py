@@ -141,6 +141,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_
 
 from ansible_collections.ecs_anywhere.fleet.plugins.module_utils import _ecs as ecs
 from ansible_collections.ecs_anywhere.fleet.plugins.module_utils import _fleet as fleet
+from ansible_collections.ecs_anywhere.fleet.plugins.module_utils import _ssm as ssm_api
 from ansible_collections.ecs_anywhere.fleet.plugins.module_utils._common import CLUSTER_NAME
 from ansible_collections.ecs_anywhere.fleet.plugins.module_utils._common import Validator
 from ansible_collections.ecs_anywhere.fleet.plugins.module_utils._common import finish
@@ -151,7 +152,7 @@ WAIT_INTERVAL = 5
 def validate(module):
     v = Validator(module)
     for value in module.params["instances"]:
-        if not (fleet.MANAGED_INSTANCE_ID.match(value) or fleet.CONTAINER_INSTANCE_ARN.match(value)):
+        if not (ssm_api.MANAGED_INSTANCE_ID.match(value) or fleet.CONTAINER_INSTANCE_ARN.match(value)):
             v.error("instances", "%r is neither a managed instance id (mi-...) nor a container instance ARN" % value)
     v.each("clusters", module.params["clusters"], CLUSTER_NAME, "cluster name or ARN", "ecs", "cluster/")
     v.int_range("wait_timeout", module.params["wait_timeout"], 0, 86400)
@@ -173,18 +174,18 @@ def find(module, ssm, ecs_client):
                 continue  # deregistered: ECS still describes it for a while
             containers[instance["containerInstanceArn"]] = (cluster, instance)
             containers[instance.get("ec2InstanceId")] = (cluster, instance)
-    ids = sorted(v for v in given if fleet.MANAGED_INSTANCE_ID.match(v))
+    ids = sorted(v for v in given if ssm_api.MANAGED_INSTANCE_ID.match(v))
     if ids:
         clusters = module.params["clusters"] or ecs.list_clusters(ecs_client)
         containers.update(fleet.container_instances_by_id(ecs_client, clusters, ids))
     all_ids = sorted(
         {v for v in ids} | {c[1].get("ec2InstanceId") for c in containers.values() if c[1].get("ec2InstanceId")}
     )
-    managed = {i["InstanceId"]: i for i in fleet.describe_managed_instances(ssm, all_ids)} if all_ids else {}
+    managed = {i["InstanceId"]: i for i in ssm_api.describe_managed_instances(ssm, all_ids)} if all_ids else {}
     found = []
     for value in given:
         cluster, container = containers.get(value, (None, None))
-        instance_id = value if fleet.MANAGED_INSTANCE_ID.match(value) else (container or {}).get("ec2InstanceId")
+        instance_id = value if ssm_api.MANAGED_INSTANCE_ID.match(value) else (container or {}).get("ec2InstanceId")
         found.append(
             dict(
                 managed_instance_id=instance_id,
@@ -265,7 +266,7 @@ def remove(module, ssm, ecs_client, before):
                     ecs_client, record["cluster"], record["container_instance_arn"], force=module.params["force"]
                 )
             if record["ssm_registered"]:
-                fleet.deregister_managed_instance(ssm, record["managed_instance_id"])
+                ssm_api.deregister_managed_instance(ssm, record["managed_instance_id"])
         after.append(
             dict(
                 record,
@@ -289,12 +290,12 @@ def check_taggable(module, before):
 
 def apply_tags(module, ssm, before, after):
     for old, new in zip(before, after):
-        old["tags"] = fleet.managed_instance_tags(ssm, old["managed_instance_id"])
+        old["tags"] = ssm_api.managed_instance_tags(ssm, old["managed_instance_id"])
         to_set, to_unset = compare_aws_tags(old["tags"], module.params["tags"], module.params["purge_tags"])
         new["tags"] = {k: v for k, v in old["tags"].items() if k not in to_unset}
         new["tags"].update(to_set)
         if (to_set or to_unset) and not module.check_mode:
-            fleet.tag_managed_instance(ssm, old["managed_instance_id"], to_set, to_unset)
+            ssm_api.tag_managed_instance(ssm, old["managed_instance_id"], to_set, to_unset)
 
 
 def main():

@@ -6,6 +6,7 @@ import datetime
 
 from ansible_collections.ecs_anywhere.fleet.plugins.module_utils import _ecs as ecs
 from ansible_collections.ecs_anywhere.fleet.plugins.module_utils import _fleet as fleet
+from ansible_collections.ecs_anywhere.fleet.plugins.module_utils import _ssm as ssm_api
 
 NOW = datetime.datetime(2026, 11, 29, tzinfo=datetime.timezone.utc)
 CLUSTER_ARN = "arn:aws:ecs:eu-west-1:123456789012:cluster/onprem"
@@ -50,7 +51,7 @@ def test_ssm_pages_of_fifty_with_resource_type_filter(stubbed):
         dict(InstanceInformationList=[info(2)]),
         dict(Filters=filters, MaxResults=50, NextToken="t1"),
     )
-    assert [i["InstanceId"] for i in fleet.describe_managed_instances(client)] == [mi(1), mi(2)]
+    assert [i["InstanceId"] for i in ssm_api.describe_managed_instances(client)] == [mi(1), mi(2)]
 
 
 def test_tag_filters_are_not_combined_with_others(stubbed):
@@ -60,7 +61,7 @@ def test_tag_filters_are_not_combined_with_others(stubbed):
         dict(InstanceInformationList=[info(1), info(2, PingStatus="ConnectionLost"), info(3, ResourceType="EC2Instance")]),
         dict(Filters=[dict(Key="tag:team", Values=["ops"])], MaxResults=50),
     )
-    found = fleet.describe_managed_instances(client, ping_status=["Online"], tags={"team": "ops"})
+    found = ssm_api.describe_managed_instances(client, ping_status=["Online"], tags={"team": "ops"})
     assert [i["InstanceId"] for i in found] == [mi(1)]
 
 
