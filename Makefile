@@ -15,7 +15,7 @@ export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export PYTHONPATH := $(COLLECTIONS)
 export ANSIBLE_TEST_CONTENT_ROOT := $(COLLECTION)
 
-.PHONY: help setup test lint sanity units integration build package clean
+.PHONY: help setup test lint sanity units integration lab build package clean
 
 help:  ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -28,8 +28,8 @@ $(STAMP): requirements-dev.txt tests/utils/setup_env.py tests/utils/get_pip_offl
 	$(PY) tests/utils/setup_env.py --venv $(VENV) --tree $(CURDIR)
 	@touch $@
 
-test: setup  ## Everything CI runs: lint, sanity, units, integration (summary at the end)
-	@$(PY) tests/utils/run_stages.py lint sanity units integration package
+test: setup  ## Everything CI runs: lint, sanity, units, integration, lab, package (summary at the end)
+	@$(PY) tests/utils/run_stages.py lint sanity units integration lab package
 
 lint: setup  ## ansible-lint (production profile) and yamllint
 	yamllint --strict .
@@ -41,8 +41,12 @@ sanity: setup  ## ansible-test sanity, all tests, no ignore lines
 units: setup  ## Unit tests (pytest, botocore Stubber)
 	pytest -n auto -q tests/unit
 
-integration: setup  ## Integration targets against a moto server started by the run
-	pytest -q tests/integration
+integration: setup  ## Integration tests and targets against the lab's AWS emulator (moto + ECS Anywhere), started by the run
+	pytest -q -n 2 tests/integration
+
+lab: setup  ## The offline lab (root): install what it needs, then its tests (hosts, proxy, mirror, agents)
+	tests/lab/lab setup
+	pytest -q tests/lab
 
 build: setup  ## Build the collection tarball
 	ansible-galaxy collection build --force --output-path $(VENV)/build .

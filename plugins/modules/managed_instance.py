@@ -178,9 +178,7 @@ def find(module, ssm, ecs_client):
     if ids:
         clusters = module.params["clusters"] or ecs.list_clusters(ecs_client)
         containers.update(fleet.container_instances_by_id(ecs_client, clusters, ids))
-    all_ids = sorted(
-        {v for v in ids} | {c[1].get("ec2InstanceId") for c in containers.values() if c[1].get("ec2InstanceId")}
-    )
+    all_ids = sorted(set(ids) | {c[1].get("ec2InstanceId") for c in containers.values() if c[1].get("ec2InstanceId")})
     managed = {i["InstanceId"]: i for i in ssm_api.describe_managed_instances(ssm, all_ids)} if all_ids else {}
     found = []
     for value in given:

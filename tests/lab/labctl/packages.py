@@ -1,0 +1,242 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The LAB STAND-IN agent packages, the lab's throwaway signing key and the artifact mirror tree.
+
+The mirror copies the layout of AWS's regional S3 buckets (ecs-anywhere-install.sh):
+
+* ``<base>/amazon-ssm-<region>/latest/debian_amd64/amazon-ssm-agent.deb`` + ``.sig`` (also under the version)
+* ``<base>/amazon-ecs-agent-<region>/amazon-ecs-init-<version>.amd64.deb`` and
+  ``amazon-ecs-init-latest.amd64.deb``, each + ``.asc``
+
+plus what AWS does not publish and the collection's roles can use: a ``.sha256`` next to every file,
+``<base>/SHA256SUMS`` and the public key under ``<base>/keys/``.
+"""
+
+import hashlib
+import os
+import re
+import shutil
+import zipapp
+
+from labctl.common import LAB_DIR
+from labctl.common import run
+
+STANDINS = os.path.join(LAB_DIR, "standins")
+
+
+def _version(module):
+    """The VERSION constant of a stand-in program (the package version follows it)."""
+    with open(os.path.join(STANDINS, module + ".py"), encoding="utf-8") as handle:
+        return re.search(r'^VERSION = "([^"]+)"', handle.read(), re.M).group(1)
+
+
+SSM_VERSION = _version("ssm_agent")
+ECS_VERSION = _version("ecs_init")
+ECS_PACKAGE_VERSION = ECS_VERSION + "-1"
+KEY_UID = "ecs_anywhere.fleet offline lab signing key (LAB ONLY, throwaway) <lab-signing@lab.internal>"
+MAINTAINER = "ecs_anywhere.fleet offline lab <lab@lab.internal>"
+
+SSM_DESCRIPTION = """\
+LAB STAND-IN for AWS's amazon-ssm-agent - NOT AWS software
+ This package is a test double built by the ecs_anywhere.fleet collection's offline lab
+ (tests/lab). It has the name, file layout, command line and systemd unit of AWS's
+ amazon-ssm-agent, registers with the lab's AWS emulator and writes rotating credentials
+ the way the real agent does, and does nothing else. Never install it outside the lab."""
+
+ECS_DESCRIPTION = """\
+LAB STAND-IN for AWS's amazon-ecs-init (ECS agent) - NOT AWS software
+ This package is a test double built by the ecs_anywhere.fleet collection's offline lab
+ (tests/lab). It has the name, file layout and ecs.service unit of AWS's amazon-ecs-init,
+ registers an external container instance with the lab's AWS emulator and serves the
+ agent's introspection endpoint; it runs no containers. Never install it outside the lab."""
+
+SSM_POSTINST = """\
+#!/bin/sh
+# LAB STAND-IN: like AWS's package, enable and start the agent.
+set -e
+if [ -d /run/systemd/system ]; then
+    systemctl daemon-reload || true
+    systemctl enable amazon-ssm-agent.service >/dev/null 2>&1 || true
+    systemctl start amazon-ssm-agent.service || true
+fi
+exit 0
+"""
+SSM_PRERM = """\
+#!/bin/sh
+set -e
+if [ -d /run/systemd/system ] && [ "$1" = remove ]; then
+    systemctl stop amazon-ssm-agent.service || true
+    systemctl disable amazon-ssm-agent.service >/dev/null 2>&1 || true
+fi
+exit 0
+"""
+ECS_POSTINST = """\
+#!/bin/sh
+# LAB STAND-IN: like AWS's package, install the unit but leave enabling/starting to the installer.
+set -e
+if [ -d /run/systemd/system ]; then
+    systemctl daemon-reload || true
+fi
+exit 0
+"""
+ECS_PRERM = """\
+#!/bin/sh
+set -e
+if [ -d /run/systemd/system ] && [ "$1" = remove ]; then
+    systemctl stop ecs.service || true
+    systemctl disable ecs.service >/dev/null 2>&1 || true
+fi
+exit 0
+"""
+
+
+def _write(path, text, mode=0o644):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    os.chmod(path, mode)
+
+
+def _program(module, target):
+    """A single-file program: a zipapp of the stand-in module and its helper, run by /usr/bin/python3."""
+    src = target + ".src"
+    os.makedirs(src)
+    for name in (module + ".py", "awsreq.py"):
+        shutil.copy(os.path.join(STANDINS, name), os.path.join(src, name))
+    os.makedirs(os.path.dirname(target), exist_ok=True)
+    zipapp.create_archive(src, target, interpreter="/usr/bin/python3", main=module + ":entry")
+    shutil.rmtree(src)
+    os.chmod(target, 0o755)
+
+
+def _control(root, package, version, description, depends, scripts):
+    debian = os.path.join(root, "DEBIAN")
+    size = sum(os.path.getsize(os.path.join(d, f)) for d, _s, fs in os.walk(root) for f in fs) // 1024 + 1
+    _write(
+        os.path.join(debian, "control"),
+        "Package: %s\nVersion: %s\nArchitecture: amd64\nMaintainer: %s\nInstalled-Size: %d\n"
+        "Depends: %s\nSection: admin\nPriority: optional\nHomepage: https://example.invalid/ecs-anywhere-lab\n"
+        "Description: %s\n" % (package, version, MAINTAINER, size, depends, description),
+    )
+    for name, text in scripts.items():
+        _write(os.path.join(debian, name), text, 0o755)
+
+
+def build_packages(workdir):
+    """Build both .deb files into ``workdir``; returns {"ssm": path, "ecs": path}."""
+    ssm = os.path.join(workdir, "amazon-ssm-agent")
+    _program("ssm_agent", os.path.join(ssm, "usr/bin/amazon-ssm-agent"))
+    files = os.path.join(STANDINS, "files")
+    os.makedirs(os.path.join(ssm, "lib/systemd/system"))
+    shutil.copy(os.path.join(files, "amazon-ssm-agent.service"), os.path.join(ssm, "lib/systemd/system/"))
+    os.makedirs(os.path.join(ssm, "etc/amazon/ssm"))
+    shutil.copy(os.path.join(files, "amazon-ssm-agent.json.template"), os.path.join(ssm, "etc/amazon/ssm/"))
+    _write(os.path.join(ssm, "usr/share/doc/amazon-ssm-agent/README.lab"), SSM_DESCRIPTION + "\n")
+    _control(
+        ssm,
+        "amazon-ssm-agent",
+        SSM_VERSION + "-1",
+        SSM_DESCRIPTION,
+        "python3",
+        {"postinst": SSM_POSTINST, "prerm": SSM_PRERM},
+    )
+
+    ecs = os.path.join(workdir, "amazon-ecs-init")
+    _program("ecs_init", os.path.join(ecs, "usr/libexec/amazon-ecs-init"))
+    os.makedirs(os.path.join(ecs, "lib/systemd/system"))
+    shutil.copy(os.path.join(files, "ecs.service"), os.path.join(ecs, "lib/systemd/system/"))
+    for path in ("etc/ecs", "var/lib/ecs/data", "var/log/ecs", "var/cache/ecs"):
+        os.makedirs(os.path.join(ecs, path))
+    _write(os.path.join(ecs, "usr/share/doc/amazon-ecs-init/README.lab"), ECS_DESCRIPTION + "\n")
+    _control(
+        ecs,
+        "amazon-ecs-init",
+        ECS_PACKAGE_VERSION,
+        ECS_DESCRIPTION,
+        "python3",
+        {"postinst": ECS_POSTINST, "prerm": ECS_PRERM},
+    )
+
+    out = {}
+    for key, root, name in (
+        ("ssm", ssm, "amazon-ssm-agent_%s-1_amd64.deb" % SSM_VERSION),
+        ("ecs", ecs, "amazon-ecs-init_%s_amd64.deb" % ECS_PACKAGE_VERSION),
+    ):
+        out[key] = os.path.join(workdir, name)
+        run(["dpkg-deb", "--root-owner-group", "-Zxz", "--build", root, out[key]])
+        shutil.rmtree(root)
+    return out
+
+
+def make_key(gnupghome):
+    """A throwaway ed25519 signing key in a lab-owned GNUPGHOME; returns its fingerprint."""
+    os.makedirs(gnupghome, mode=0o700, exist_ok=True)
+    os.chmod(gnupghome, 0o700)
+    gpg = ["gpg", "--homedir", gnupghome, "--batch", "--quiet", "--pinentry-mode", "loopback", "--passphrase", ""]
+    run(gpg + ["--quick-generate-key", KEY_UID, "ed25519", "sign", "7d"])
+    listing = run(["gpg", "--homedir", gnupghome, "--batch", "--with-colons", "--list-keys"], capture=True)
+    fprs = [line.split(":")[9] for line in listing.splitlines() if line.startswith("fpr:")]
+    return fprs[0]
+
+
+def stop_gpg_agent(gnupghome):
+    if os.path.isdir(gnupghome):
+        run(["gpgconf", "--homedir", gnupghome, "--kill", "all"], check=False)
+
+
+def _sha256(path):
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def build_mirror(mirror, workdir, gnupghome, region):
+    """Build the packages, sign them and lay the mirror out; returns a dict describing it."""
+    os.makedirs(workdir, exist_ok=True)
+    debs = build_packages(workdir)
+    fingerprint = make_key(gnupghome)
+    gpg = ["gpg", "--homedir", gnupghome, "--batch", "--yes", "--pinentry-mode", "loopback", "--passphrase", ""]
+
+    ssm_dir = os.path.join(mirror, "amazon-ssm-%s" % region)
+    ecs_dir = os.path.join(mirror, "amazon-ecs-agent-%s" % region)
+    placed = []
+    for sub in ("latest", SSM_VERSION):
+        path = os.path.join(ssm_dir, sub, "debian_amd64", "amazon-ssm-agent.deb")
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        shutil.copy(debs["ssm"], path)
+        run(gpg + ["--local-user", fingerprint, "--output", path + ".sig", "--detach-sign", path])
+        placed += [path, path + ".sig"]
+    os.makedirs(ecs_dir, exist_ok=True)
+    for version in (ECS_PACKAGE_VERSION, "latest"):
+        path = os.path.join(ecs_dir, "amazon-ecs-init-%s.amd64.deb" % version)
+        shutil.copy(debs["ecs"], path)
+        run(gpg + ["--local-user", fingerprint, "--armor", "--output", path + ".asc", "--detach-sign", path])
+        placed += [path, path + ".asc"]
+
+    keys = os.path.join(mirror, "keys")
+    os.makedirs(keys, exist_ok=True)
+    armored = os.path.join(keys, "lab-signing-key.asc")
+    binary = os.path.join(keys, "lab-signing-key.gpg")
+    run(gpg + ["--armor", "--output", armored, "--export", fingerprint])
+    run(gpg + ["--output", binary, "--export", fingerprint])
+    _write(os.path.join(keys, "FINGERPRINT"), fingerprint + "\n")
+    placed += [armored, binary]
+
+    sums = []
+    for path in placed:
+        digest = _sha256(path)
+        _write(path + ".sha256", "%s  %s\n" % (digest, os.path.basename(path)))
+        sums.append("%s  %s\n" % (digest, os.path.relpath(path, mirror)))
+    _write(os.path.join(mirror, "SHA256SUMS"), "".join(sorted(sums, key=lambda line: line.split()[1])))
+    stop_gpg_agent(gnupghome)
+    return {
+        "fingerprint": fingerprint,
+        "public_key": armored,
+        "public_keyring": binary,
+        "ssm_deb_path": "amazon-ssm-%s/latest/debian_amd64/amazon-ssm-agent.deb" % region,
+        "ecs_deb_path": "amazon-ecs-agent-%s/amazon-ecs-init-latest.amd64.deb" % region,
+        "ssm_version": SSM_VERSION,
+        "ecs_version": ECS_PACKAGE_VERSION,
+    }
