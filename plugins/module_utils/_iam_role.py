@@ -24,6 +24,36 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
+from ansible_collections.ecs_anywhere.fleet.plugins.module_utils._common import IAM_POLICY_NAME
+
+# Options of every role module (documented by the ecs_anywhere.fleet.iam_role doc fragment).
+ARGUMENT_SPEC = dict(
+    path=dict(type="str", default="/"),
+    max_session_duration=dict(type="int"),
+    permissions_boundary=dict(type="str"),
+    managed_policies=dict(type="list", elements="str", default=[]),
+    purge_policies=dict(type="bool", default=True),
+    generated_policy_name=dict(type="str"),
+    wait=dict(type="bool", default=True),
+    wait_timeout=dict(type="int", default=60),
+    tags=dict(type="dict", aliases=["resource_tags"]),
+    purge_tags=dict(type="bool", default=True),
+)
+
+
+def validate(validator, params):
+    """Input rules for the options above and the role name (see _common.Validator)."""
+    validator.iam("role", "name", params["name"], "path", params["path"])
+    validator.pattern(
+        "generated_policy_name", params["generated_policy_name"], IAM_POLICY_NAME, "1-128 of [A-Za-z0-9_+=,.@-]"
+    )
+    validator.int_range("max_session_duration", params["max_session_duration"], 3600, 43200)
+    validator.int_range("wait_timeout", params["wait_timeout"], 0, 3600)
+    if params["permissions_boundary"]:
+        validator.arn("permissions_boundary", params["permissions_boundary"], "iam", "policy/")
+    for arn in params["managed_policies"]:
+        validator.arn("managed_policies", arn, "iam", "policy/")
+
 
 @dataclass
 class RoleSpec:

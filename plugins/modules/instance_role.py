@@ -28,23 +28,10 @@ options:
     description: Name of the role.
     type: str
     default: ECSAnywhereRole
-  path:
-    description:
-      - Path of the role and of the generated policy. IAM cannot change the path of an existing role.
-    type: str
-    default: /
   description:
     description: Description of the role.
     type: str
     default: Role for Amazon ECS Anywhere external instances (managed by ecs_anywhere.fleet)
-  max_session_duration:
-    description: Maximum session duration in seconds (3600-43200). Left as it is when not set.
-    type: int
-  permissions_boundary:
-    description:
-      - ARN of a managed policy to use as the role's permissions boundary.
-      - An empty string removes the boundary; when not set, the boundary is left as it is.
-    type: str
   state:
     description: V(present) creates or updates the role; V(absent) detaches its policies, deletes the generated policy and the role.
     type: str
@@ -102,26 +89,6 @@ options:
       - Allow the agent to read container instance and task tags for the task metadata endpoint.
     type: bool
     default: true
-  managed_policies:
-    description: ARNs of further managed policies to attach.
-    type: list
-    elements: str
-    default: []
-  purge_policies:
-    description: Detach managed policies that are attached to the role but not wanted by this module.
-    type: bool
-    default: true
-  generated_policy_name:
-    description: Name of the generated customer-managed policy. Defaults to C(<name>-ecs-anywhere).
-    type: str
-  wait:
-    description: After creating the role, wait until IAM returns it, so the next step (an SSM activation) can use it.
-    type: bool
-    default: true
-  wait_timeout:
-    description: How long to wait, in seconds.
-    type: int
-    default: 60
 notes:
   - "The generated policy (O(policy_mode=least_privilege)) has these statements, with C(<cluster>) for each of O(clusters):"
   - "C(DiscoverPollEndpoint): C(ecs:DiscoverPollEndpoint) on C(*) -- the action has no resource type."
@@ -142,6 +109,7 @@ notes:
   - IAM is eventually consistent. The M(ecs_anywhere.fleet.activation) module retries while SSM does not yet see a new role.
 extends_documentation_fragment:
   - ecs_anywhere.fleet.attributes
+  - ecs_anywhere.fleet.iam_role
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.tags
@@ -276,7 +244,6 @@ from ansible_collections.ecs_anywhere.fleet.plugins.module_utils import _iam_rol
 from ansible_collections.ecs_anywhere.fleet.plugins.module_utils import _policies as policies
 from ansible_collections.ecs_anywhere.fleet.plugins.module_utils._common import CLUSTER_NAME
 from ansible_collections.ecs_anywhere.fleet.plugins.module_utils._common import ECR_REPOSITORY_NAME
-from ansible_collections.ecs_anywhere.fleet.plugins.module_utils._common import IAM_POLICY_NAME
 from ansible_collections.ecs_anywhere.fleet.plugins.module_utils._common import LOG_GROUP_NAME
 from ansible_collections.ecs_anywhere.fleet.plugins.module_utils._common import REGION
 from ansible_collections.ecs_anywhere.fleet.plugins.module_utils._common import Validator
@@ -286,17 +253,18 @@ from ansible_collections.ecs_anywhere.fleet.plugins.module_utils._common import 
 def validate(module):
     p = module.params
     v = Validator(module)
-    v.iam("role", "name", p["name"], "path", p["path"])
-    v.pattern("generated_policy_name", p["generated_policy_name"], IAM_POLICY_NAME, "1-128 of [A-Za-z0-9_+=,.@-]")
-    v.int_range("max_session_duration", p["max_session_duration"], 3600, 43200)
-    if p["permissions_boundary"]:
-        v.arn("permissions_boundary", p["permissions_boundary"], "iam", "policy/")
-    for arn in p["managed_policies"]:
-        v.arn("managed_policies", arn, "iam", "policy/")
+    iam_role.validate(v, p)
     v.each("activation_regions", p["activation_regions"], REGION, "an AWS region such as eu-west-1")
     v.each("clusters", p["clusters"], CLUSTER_NAME, "cluster name or ARN", "ecs", "cluster/")
     if p["ecr_repositories"] != ["*"]:
-        v.each("ecr_repositories", p["ecr_repositories"], ECR_REPOSITORY_NAME, "repository name or ARN", "ecr", "repository/")
+        v.each(
+            "ecr_repositories",
+            p["ecr_repositories"],
+            ECR_REPOSITORY_NAME,
+            "repository name or ARN",
+            "ecr",
+            "repository/",
+        )
     v.each("log_groups", p["log_groups"], LOG_GROUP_NAME, "log group name or ARN", "logs", "log-group:")
     if p["state"] == "present" and p["policy_mode"] == "least_privilege" and not p["clusters"]:
         v.error("clusters", "required with policy_mode=least_privilege (the generated policy is scoped to them)")
@@ -349,11 +317,11 @@ def build_spec(module, account, partition):
 
 def main():
     argument_spec = dict(
+        **iam_role.ARGUMENT_SPEC,
         name=dict(type="str", default="ECSAnywhereRole"),
-        path=dict(type="str", default="/"),
-        description=dict(type="str", default="Role for Amazon ECS Anywhere external instances (managed by ecs_anywhere.fleet)"),
-        max_session_duration=dict(type="int"),
-        permissions_boundary=dict(type="str"),
+        description=dict(
+            type="str", default="Role for Amazon ECS Anywhere external instances (managed by ecs_anywhere.fleet)"
+        ),
         state=dict(type="str", default="present", choices=["present", "absent"]),
         confused_deputy_protection=dict(type="bool", default=True),
         activation_regions=dict(type="list", elements="str"),
@@ -363,13 +331,6 @@ def main():
         log_groups=dict(type="list", elements="str", default=[]),
         instance_tags=dict(type="bool", default=True),
         task_metadata_tags=dict(type="bool", default=True),
-        managed_policies=dict(type="list", elements="str", default=[]),
-        purge_policies=dict(type="bool", default=True),
-        generated_policy_name=dict(type="str"),
-        wait=dict(type="bool", default=True),
-        wait_timeout=dict(type="int", default=60),
-        tags=dict(type="dict", aliases=["resource_tags"]),
-        purge_tags=dict(type="bool", default=True),
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
     validate(module)
@@ -393,7 +354,8 @@ def main():
         role=after or {},
         generated_policy_arn=spec.generated_policy_arn,
         policy_document=spec.generated_policy,
-        grants_ecr_pull=bool(after) and (bool(module.params["ecr_repositories"]) or ecr_policy in after["attached_policies"]),
+        grants_ecr_pull=bool(after)
+        and (bool(module.params["ecr_repositories"]) or ecr_policy in after["attached_policies"]),
     )
 
 

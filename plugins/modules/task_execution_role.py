@@ -28,20 +28,10 @@ options:
     description: Name of the role.
     type: str
     default: ecsTaskExecutionRole
-  path:
-    description: Path of the role and of the generated policy. IAM cannot change the path of an existing role.
-    type: str
-    default: /
   description:
     description: Description of the role.
     type: str
     default: ECS task execution role for ECS Anywhere tasks (managed by ecs_anywhere.fleet)
-  max_session_duration:
-    description: Maximum session duration in seconds (3600-43200). Left as it is when not set.
-    type: int
-  permissions_boundary:
-    description: ARN of a permissions boundary policy; an empty string removes it, unset leaves it as it is.
-    type: str
   state:
     description:
       - V(present) creates or updates the role when it is required (see RV(required)).
@@ -97,28 +87,9 @@ options:
     type: list
     elements: str
     default: []
-  managed_policies:
-    description: ARNs of further managed policies to attach.
-    type: list
-    elements: str
-    default: []
-  purge_policies:
-    description: Detach managed policies that are attached to the role but not wanted by this module.
-    type: bool
-    default: true
-  generated_policy_name:
-    description: Name of the generated policy. Defaults to C(<name>-ecs-anywhere).
-    type: str
-  wait:
-    description: After creating the role, wait until IAM returns it.
-    type: bool
-    default: true
-  wait_timeout:
-    description: How long to wait, in seconds.
-    type: int
-    default: 60
 extends_documentation_fragment:
   - ecs_anywhere.fleet.attributes
+  - ecs_anywhere.fleet.iam_role
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.tags
@@ -240,7 +211,6 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 from ansible_collections.ecs_anywhere.fleet.plugins.module_utils import _iam_role as iam_role
 from ansible_collections.ecs_anywhere.fleet.plugins.module_utils import _policies as policies
 from ansible_collections.ecs_anywhere.fleet.plugins.module_utils._common import ECR_REPOSITORY_NAME
-from ansible_collections.ecs_anywhere.fleet.plugins.module_utils._common import IAM_POLICY_NAME
 from ansible_collections.ecs_anywhere.fleet.plugins.module_utils._common import LOG_GROUP_NAME
 from ansible_collections.ecs_anywhere.fleet.plugins.module_utils._common import SSM_PARAMETER_NAME
 from ansible_collections.ecs_anywhere.fleet.plugins.module_utils._common import Validator
@@ -250,16 +220,17 @@ from ansible_collections.ecs_anywhere.fleet.plugins.module_utils._common import 
 def validate(module):
     p = module.params
     v = Validator(module)
-    v.iam("role", "name", p["name"], "path", p["path"])
-    v.pattern("generated_policy_name", p["generated_policy_name"], IAM_POLICY_NAME, "1-128 of [A-Za-z0-9_+=,.@-]")
-    v.int_range("max_session_duration", p["max_session_duration"], 3600, 43200)
-    if p["permissions_boundary"]:
-        v.arn("permissions_boundary", p["permissions_boundary"], "iam", "policy/")
-    for arn in p["managed_policies"]:
-        v.arn("managed_policies", arn, "iam", "policy/")
+    iam_role.validate(v, p)
     v.each("log_groups", p["log_groups"], LOG_GROUP_NAME, "log group name or ARN", "logs", "log-group:")
     if p["ecr_repositories"] != ["*"]:
-        v.each("ecr_repositories", p["ecr_repositories"], ECR_REPOSITORY_NAME, "repository name or ARN", "ecr", "repository/")
+        v.each(
+            "ecr_repositories",
+            p["ecr_repositories"],
+            ECR_REPOSITORY_NAME,
+            "repository name or ARN",
+            "ecr",
+            "repository/",
+        )
     v.each("ssm_parameters", p["ssm_parameters"], SSM_PARAMETER_NAME, "parameter name or ARN", "ssm", "parameter/")
     for arn in p["secrets_manager_secrets"]:
         v.arn("secrets_manager_secrets", arn, "secretsmanager", "secret:")
@@ -321,11 +292,11 @@ def build_spec(module, account, partition):
 
 def main():
     argument_spec = dict(
+        **iam_role.ARGUMENT_SPEC,
         name=dict(type="str", default="ecsTaskExecutionRole"),
-        path=dict(type="str", default="/"),
-        description=dict(type="str", default="ECS task execution role for ECS Anywhere tasks (managed by ecs_anywhere.fleet)"),
-        max_session_duration=dict(type="int"),
-        permissions_boundary=dict(type="str"),
+        description=dict(
+            type="str", default="ECS task execution role for ECS Anywhere tasks (managed by ecs_anywhere.fleet)"
+        ),
         state=dict(type="str", default="present", choices=["present", "absent"]),
         remove_when_not_required=dict(type="bool", default=False),
         confused_deputy_protection=dict(type="bool", default=True),
@@ -336,13 +307,6 @@ def main():
         ssm_parameters=dict(type="list", elements="str", default=[]),
         secrets_manager_secrets=dict(type="list", elements="str", default=[], no_log=False),
         kms_keys=dict(type="list", elements="str", default=[], no_log=False),
-        managed_policies=dict(type="list", elements="str", default=[]),
-        purge_policies=dict(type="bool", default=True),
-        generated_policy_name=dict(type="str"),
-        wait=dict(type="bool", default=True),
-        wait_timeout=dict(type="int", default=60),
-        tags=dict(type="dict", aliases=["resource_tags"]),
-        purge_tags=dict(type="bool", default=True),
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
     validate(module)
