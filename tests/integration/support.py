@@ -23,6 +23,22 @@ class PlayResult:
         return self.results[index]
 
 
+def play_command(workdir, tasks, name="play", extra_args=()):
+    """Write a play of ``tasks`` on localhost to ``workdir/<name>.yml``; return the ansible-playbook command."""
+    playbook = os.path.join(str(workdir), "%s.yml" % name)
+    with open(playbook, "w", encoding="utf-8") as f:
+        json.dump([dict(hosts="localhost", gather_facts=False, tasks=tasks)], f)
+    command = [ANSIBLE_PLAYBOOK, "-i", "localhost,", "-c", "local", playbook]
+    return command + ["-e", "ansible_python_interpreter=" + sys.executable] + list(extra_args)
+
+
+def run_play(env, workdir, tasks, name="play", extra_args=()):
+    """Run a play of ``tasks``; return the CompletedProcess (output captured, colour off)."""
+    env = dict(env, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
+    command = play_command(workdir, tasks, name, extra_args)
+    return subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+
+
 def run_tasks(env, workdir, tasks, extra_args=(), expect_rc=0):
     """Run ``tasks`` (dicts: ``{"fqcn.module": {args}, ...}``) on localhost, each with ``ignore_errors``,
     and return their registered results (and the play's output, for secret checks)."""
@@ -39,21 +55,8 @@ def run_tasks(env, workdir, tasks, extra_args=(), expect_rc=0):
                 "ansible.builtin.copy": {"content": "{{ task_result | to_json }}", "dest": out, "mode": "0600"},
             }
         )
-    playbook = os.path.join(str(workdir), "play.yml")
-    with open(playbook, "w", encoding="utf-8") as f:
-        json.dump([dict(hosts="localhost", gather_facts=False, tasks=play_tasks)], f)
-    command = [
-        ANSIBLE_PLAYBOOK,
-        "-i",
-        "localhost,",
-        "-c",
-        "local",
-        playbook,
-        "-e",
-        "ansible_python_interpreter=" + sys.executable,
-    ]
     started = time.monotonic()
-    completed = subprocess.run(command + list(extra_args), env=env, capture_output=True, text=True, check=False)
+    completed = run_play(env, workdir, play_tasks, extra_args=extra_args)
     seconds = time.monotonic() - started
     assert completed.returncode == expect_rc, completed.stdout + completed.stderr
     results = []

@@ -16,7 +16,6 @@ import datetime
 import json
 import os
 import subprocess
-import sys
 import time
 import uuid
 
@@ -24,7 +23,8 @@ import pytest
 from emulator.agent import AgentCallError
 from emulator.agent import FakeAgent
 
-ANSIBLE_PLAYBOOK = os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
+from ansible_collections.ecs_anywhere.fleet.tests.integration import support
+
 MANAGED_TAG = {"Key": "ecs_anywhere.fleet:managed", "Value": "true"}
 SSM_TRUST_POLICY = json.dumps(
     {
@@ -34,25 +34,8 @@ SSM_TRUST_POLICY = json.dumps(
 )
 
 
-def play_command(tmp_path, tasks, name="play"):
-    playbook = tmp_path / ("%s.yml" % name)
-    playbook.write_text(json.dumps([dict(hosts="localhost", gather_facts=False, tasks=tasks)]), encoding="utf-8")
-    return [
-        ANSIBLE_PLAYBOOK,
-        "-i",
-        "localhost,",
-        "-c",
-        "local",
-        str(playbook),
-        "-e",
-        "ansible_python_interpreter=" + sys.executable,
-    ]
-
-
 def run_play(aws_env, tmp_path, tasks, name="play"):
-    result = subprocess.run(
-        play_command(tmp_path, tasks, name), env=aws_env, capture_output=True, text=True, check=False
-    )
+    result = support.run_play(aws_env, tmp_path, tasks, name)
     assert result.returncode == 0, result.stdout + result.stderr
     return result
 
@@ -235,7 +218,7 @@ def test_create_waits_until_ssm_sees_a_new_role(aws_env, aws_client, emulator, t
     ]
     emulator.clear_calls()
     play = subprocess.Popen(
-        play_command(tmp_path, tasks), env=aws_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        support.play_command(tmp_path, tasks), env=aws_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
     try:
         deadline = time.monotonic() + 60

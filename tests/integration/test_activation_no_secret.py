@@ -10,32 +10,19 @@ it to prove it is the real code; then the whole of stdout and stderr is searched
 import json
 import os
 import re
-import subprocess
-import sys
 import uuid
 
 import boto3
 import pytest
 from emulator.agent import FakeAgent
 
-ANSIBLE_PLAYBOOK = os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
+from ansible_collections.ecs_anywhere.fleet.tests.integration import support
+
 HIDDEN = "the output has been hidden due to the fact that 'no_log: true' was specified for this result"
 
 
 def run(aws_env, playbook, tasks, *options):
-    playbook.write_text(json.dumps([dict(hosts="localhost", gather_facts=False, tasks=tasks)]), encoding="utf-8")
-    command = [
-        ANSIBLE_PLAYBOOK,
-        "-i",
-        "localhost,",
-        "-c",
-        "local",
-        str(playbook),
-        "-e",
-        "ansible_python_interpreter=" + sys.executable,
-    ]
-    env = dict(aws_env, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
-    return subprocess.run(command + list(options), env=env, capture_output=True, text=True, check=False)
+    return support.run_play(aws_env, playbook.parent, tasks, playbook.stem, options)
 
 
 @pytest.fixture(scope="module")
