@@ -1,0 +1,74 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Test support: drive the lab (``lab()``) and see the running lab as a user of the collection does (``Lab``)."""
+
+import base64
+import json
+import os
+import subprocess
+
+import boto3
+import yaml
+
+from labctl.common import STATE_DIR
+
+LAB = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "lab")
+
+
+def lab(*args, timeout=600):
+    return subprocess.run([LAB] + list(args), capture_output=True, text=True, timeout=timeout, check=False)
+
+
+def report(request, line):
+    """Show a timing in pytest's output even under -q and output capture."""
+    reporter = request.config.pluginmanager.getplugin("terminalreporter")
+    capture = request.config.pluginmanager.getplugin("capturemanager")
+    if reporter is not None and capture is not None:
+        with capture.global_and_fixture_disabled():
+            reporter.write_line("lab smoke: " + line)
+
+
+class Lab:
+    """The running lab as a user of the collection sees it: the inventory and SSH."""
+
+    def __init__(self, inventory_path):
+        self.inventory_path = inventory_path
+        with open(inventory_path, encoding="utf-8") as handle:
+            data = yaml.safe_load(handle)
+        self.controller = data["all"]["vars"]
+        group = data["all"]["children"]["ecs_anywhere_hosts"]
+        self.group_vars = group["vars"]
+        self.hosts = {name: dict(self.group_vars, **(values or {})) for name, values in group["hosts"].items()}
+        self.releases = {
+            name[len("debian_") :]: sorted(child["hosts"])
+            for name, child in data["all"]["children"].items()
+            if name.startswith("debian_")
+        }
+        with open(os.path.join(STATE_DIR, "state.json"), encoding="utf-8") as handle:
+            self.state = json.load(handle)
+
+    def ssh(self, host, script, check=True, timeout=300):
+        hostvars = self.hosts[host]
+        cmd = ["ssh", "-i", hostvars["ansible_ssh_private_key_file"], "-o", "BatchMode=yes", "-o", "ConnectTimeout=10"]
+        cmd += hostvars["ansible_ssh_common_args"].split()
+        # The script travels base64-encoded and runs with stdin from /dev/null, so nothing in it can
+        # swallow the rest of it (apt, dpkg and the agent's prompt all read stdin).
+        encoded = base64.b64encode(("set -eu\n" + script).encode()).decode()
+        remote = 'f=$(mktemp); echo %s | base64 -d > "$f"; bash "$f" </dev/null; rc=$?; rm -f "$f"; exit $rc' % encoded
+        cmd += ["root@" + hostvars["ansible_host"], remote]
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
+        if check and proc.returncode != 0:
+            raise AssertionError(
+                "on %s (rc %d):\n%s\n--- stdout\n%s\n--- stderr\n%s"
+                % (host, proc.returncode, script, proc.stdout, proc.stderr)
+            )
+        return proc.stdout
+
+    def aws(self, service):
+        return boto3.client(
+            service,
+            endpoint_url=self.controller["aws_endpoint_url"],
+            region_name=self.controller["aws_region"],
+            aws_access_key_id=self.controller["aws_access_key_id"],
+            aws_secret_access_key=self.controller["aws_secret_access_key"],
+        )

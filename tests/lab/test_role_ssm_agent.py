@@ -1,0 +1,148 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The ssm_agent role on real lab hosts behind the site proxy: check mode changes nothing, the first run
+installs the (stand-in) agent from the mirror after verifying its signature and registers each host once,
+a second run changes nothing and uses up no registration, and the activation code never reaches the output.
+"""
+
+import json
+import os
+import shutil
+import subprocess
+
+import pytest
+
+from labctl.testing import Lab
+from labctl.testing import lab
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+ANSIBLE_PLAYBOOK = os.path.join(REPO, ".venv", "bin", "ansible-playbook")
+ROLE = "LabSsmAgentRole"
+
+pytestmark = pytest.mark.skipif(
+    os.geteuid() != 0 or shutil.which("systemd-nspawn") is None,
+    reason="the lab needs root and systemd-nspawn (run `tests/lab/lab setup` as root)",
+)
+
+CONTROLLER_PLAY = {
+    "name": "Activation for the hosts",
+    "hosts": "localhost",
+    "gather_facts": False,
+    "module_defaults": {
+        "group/ecs_anywhere.fleet.fleet": {
+            "region": "{{ aws_region }}",
+            "endpoint_url": "{{ aws_endpoint_url }}",
+            "access_key": "{{ aws_access_key_id }}",
+            "secret_key": "{{ aws_secret_access_key }}",
+        }
+    },
+    "tasks": [
+        {"name": "Instance role", "ecs_anywhere.fleet.instance_role": {"name": ROLE, "clusters": ["onprem-lab"]}},
+        {
+            "name": "Activation",
+            "ecs_anywhere.fleet.activation": {
+                "iam_role": ROLE,
+                "registration_limit": "{{ groups['ecs_anywhere_hosts'] | length }}",
+            },
+            "register": "activation",
+            "no_log": True,
+        },
+        {
+            "name": "Keep the code where only the test reads it",
+            "ansible.builtin.copy": {
+                "content": "{{ activation.activation_code }}",
+                "dest": "{{ code_file }}",
+                "mode": "0600",
+            },
+            "no_log": True,
+        },
+    ],
+}
+HOST_PLAY = {
+    "name": "SSM agent on the hosts",
+    "hosts": "ecs_anywhere_hosts",
+    "roles": [
+        {
+            "role": "ecs_anywhere.fleet.ssm_agent",
+            "vars": {
+                "ssm_agent_activation_id": "{{ hostvars['localhost']['activation']['activation_id'] | default('') }}",
+                "ssm_agent_activation_code": "{{ hostvars['localhost']['activation']['activation_code'] | default('') }}",
+            },
+        }
+    ],
+}
+
+
+@pytest.fixture(scope="module")
+def running_lab():
+    lab("down")
+    up = lab("up", "--hosts", "2", "--release", "bookworm,trixie")
+    assert up.returncode == 0, up.stderr + up.stdout
+    inventory = os.path.join(REPO, ".lab", "inventory-role.yml")
+    assert lab("inventory", "-o", inventory).returncode == 0
+    yield Lab(inventory)
+    lab("down")
+
+
+def play(running_lab, tmp_path, plays, *options, expect_rc=0):
+    playbook = tmp_path / "play.yml"
+    playbook.write_text(json.dumps(plays), encoding="utf-8")
+    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
+    command = [ANSIBLE_PLAYBOOK, "-i", running_lab.inventory_path, str(playbook)] + list(options)
+    result = subprocess.run(command, env=env, capture_output=True, text=True, check=False, timeout=900)
+    assert result.returncode == expect_rc, result.stdout[-6000:] + result.stderr[-3000:]
+    return result.stdout + result.stderr
+
+
+def recap(output, host):
+    line = [l for l in output.splitlines() if l.startswith(host + " ") and "changed=" in l][-1]
+    return dict(part.split("=") for part in line.split()[2:])
+
+
+def test_a_package_signed_by_another_key_is_refused(running_lab, tmp_path):
+    wrong = json.dumps({"ssm_agent_gpg_fingerprints": ["0123456789ABCDEF0123456789ABCDEF01234567"]})
+
+    output = play(running_lab, tmp_path, [HOST_PLAY], "-e", wrong, expect_rc=2)
+
+    assert "is not signed by a key in ssm_agent_gpg_fingerprints" in output
+    for host in running_lab.hosts:
+        installed = running_lab.ssh(host, "dpkg-query -W -f='${Status}' amazon-ssm-agent 2>/dev/null || echo absent")
+        assert installed.strip() == "absent"
+
+
+def test_check_run_install_and_repeat(running_lab, tmp_path):
+    hosts = sorted(running_lab.hosts)
+    ssm = running_lab.aws("ssm")
+
+    checked = play(running_lab, tmp_path, [HOST_PLAY], "--check")
+    for host in hosts:
+        assert int(recap(checked, host)["changed"]) > 0
+        installed = running_lab.ssh(host, "dpkg-query -W -f='${Status}' amazon-ssm-agent 2>/dev/null || echo absent")
+        assert installed.strip() == "absent"
+
+    code_file = tmp_path / "code"
+    first = play(running_lab, tmp_path, [CONTROLLER_PLAY, HOST_PLAY], "-vvv", "-e", "code_file=%s" % code_file)
+    code = code_file.read_text(encoding="utf-8")
+    assert len(code) >= 20 and code not in first, "the activation code reached the output"
+    activation = ssm.describe_activations(Filters=[dict(FilterKey="IamRole", FilterValues=[ROLE])])["ActivationList"][0]
+    assert activation["RegistrationsCount"] == 2
+    managed = ssm.describe_instance_information(
+        Filters=[dict(Key="ActivationIds", Values=[activation["ActivationId"]])]
+    )["InstanceInformationList"]
+    assert sorted(i["ComputerName"] for i in managed) == hosts
+    for host in hosts:
+        out = running_lab.ssh(
+            host,
+            "systemctl is-active amazon-ssm-agent; systemctl is-enabled amazon-ssm-agent;"
+            " cat /etc/systemd/system/amazon-ssm-agent.service.d/http-proxy.conf;"
+            ' python3 -c \'import json; print(json.load(open("/var/lib/amazon/ssm/registration"))["ManagedInstanceID"])\'',
+        )
+        assert out.startswith("active\nenabled\n")
+        assert "https_proxy=%s" % running_lab.hosts[host]["ecs_anywhere_proxy_url"] in out
+        assert out.strip().splitlines()[-1] in {i["InstanceId"] for i in managed}
+
+    again = play(running_lab, tmp_path, [HOST_PLAY])
+    for host in hosts:
+        assert recap(again, host)["changed"] == "0"
+    activation = ssm.describe_activations(Filters=[dict(FilterKey="IamRole", FilterValues=[ROLE])])["ActivationList"][0]
+    assert activation["RegistrationsCount"] == 2, "a re-run must not register again"
