@@ -104,7 +104,7 @@ def test_a_package_signed_by_another_key_is_refused(running_lab, tmp_path):
 
     output = play(running_lab, tmp_path, [HOST_PLAY], "-e", wrong, expect_rc=2)
 
-    assert "is not signed by a key in ssm_agent_gpg_fingerprints" in output
+    assert "is not signed by a key in the pinned fingerprints" in output
     for host in running_lab.hosts:
         installed = running_lab.ssh(host, "dpkg-query -W -f='${Status}' amazon-ssm-agent 2>/dev/null || echo absent")
         assert installed.strip() == "absent"
