@@ -167,10 +167,9 @@ def test_status_and_inventory(running_lab):
     assert status.returncode == 0, status.stdout + status.stderr
     assert sorted(running_lab.hosts) == ["onprem-1", "onprem-2"]
     assert running_lab.releases == {"bookworm": ["onprem-1"], "trixie": ["onprem-2"]}
-    for key in ("aws_endpoint_url", "aws_access_key_id", "aws_secret_access_key", "aws_region"):
+    for key in ("aws_endpoint_url", "aws_access_key_id", "aws_secret_access_key", "aws_region", "ecs_anywhere_region"):
         assert running_lab.controller[key]
     for key in (
-        "ecs_anywhere_region",
         "ecs_anywhere_artifact_base_url",
         "ecs_anywhere_gpg_fingerprints",
         "ecs_anywhere_gpg_keyring",

@@ -23,6 +23,8 @@ def variables(state):
         "aws_access_key_id": CONTROLLER_CREDENTIALS["aws_access_key_id"],
         "aws_secret_access_key": CONTROLLER_CREDENTIALS["aws_secret_access_key"],
         "aws_region": region,
+        # Site-wide: the region of the activations and of the agents.
+        "ecs_anywhere_region": region,
     }
     base = "http://%s" % ARTIFACTS_NAME
     group = {
@@ -30,7 +32,6 @@ def variables(state):
         "ansible_ssh_private_key_file": state["ssh_key"],
         "ansible_ssh_common_args": "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR",
         "ansible_python_interpreter": "/usr/bin/python3",
-        "ecs_anywhere_region": region,
         "ecs_anywhere_artifact_base_url": base,
         "ecs_anywhere_gpg_fingerprints": [state["mirror"]["fingerprint"]],
         "ecs_anywhere_gpg_keyring": state["mirror"]["public_key"],
