@@ -9,7 +9,6 @@ Runs as root only (systemd-nspawn, veths); ``make lab`` runs ``tests/lab/lab set
 
 import json
 import os
-import shutil
 import socket
 import subprocess
 import time
@@ -21,6 +20,7 @@ from labctl.common import STATE_DIR
 from labctl.common import is_ours
 from labctl.testing import Lab
 from labctl.testing import lab
+from labctl.testing import needs_lab
 from labctl.testing import report
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -28,10 +28,7 @@ ANSIBLE = os.path.join(REPO, ".venv", "bin", "ansible")
 CLUSTER = "onprem-lab"
 ROLE = "ECSAnywhereRole"
 
-pytestmark = pytest.mark.skipif(
-    os.geteuid() != 0 or shutil.which("systemd-nspawn") is None,
-    reason="the lab needs root and systemd-nspawn (run `tests/lab/lab setup` as root)",
-)
+pytestmark = needs_lab
 
 # --- shell run on the hosts (str.format templates) -------------------------------------------------------------
 

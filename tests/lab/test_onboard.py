@@ -6,34 +6,25 @@ deletes its activation, never prints the activation code, and a second run chang
 """
 
 import os
-import shutil
 import subprocess
 
 import pytest
 
-from labctl.testing import Lab
-from labctl.testing import lab
+from labctl.testing import needs_lab
+from labctl.testing import two_hosts
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 ANSIBLE_PLAYBOOK = os.path.join(REPO, ".venv", "bin", "ansible-playbook")
 PLAYBOOK = os.path.join(REPO, "playbooks", "onboard.yml")
 CLUSTER = "onprem-onboard"
 
-pytestmark = pytest.mark.skipif(
-    os.geteuid() != 0 or shutil.which("systemd-nspawn") is None,
-    reason="the lab needs root and systemd-nspawn (run `tests/lab/lab setup` as root)",
-)
+pytestmark = needs_lab
 
 
 @pytest.fixture(scope="module")
 def running_lab():
-    lab("down")
-    up = lab("up", "--hosts", "2", "--release", "bookworm,trixie")
-    assert up.returncode == 0, up.stderr + up.stdout
-    inventory = os.path.join(REPO, ".lab", "inventory-onboard.yml")
-    assert lab("inventory", "-o", inventory).returncode == 0
-    yield Lab(inventory)
-    lab("down")
+    with two_hosts("inventory-onboard.yml") as running:
+        yield running
 
 
 def onboard(running_lab, *options):

@@ -7,22 +7,18 @@ a second run changes nothing and uses up no registration, and the activation cod
 
 import json
 import os
-import shutil
 import subprocess
 
 import pytest
 
-from labctl.testing import Lab
-from labctl.testing import lab
+from labctl.testing import needs_lab
+from labctl.testing import two_hosts
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 ANSIBLE_PLAYBOOK = os.path.join(REPO, ".venv", "bin", "ansible-playbook")
 ROLE = "LabSsmAgentRole"
 
-pytestmark = pytest.mark.skipif(
-    os.geteuid() != 0 or shutil.which("systemd-nspawn") is None,
-    reason="the lab needs root and systemd-nspawn (run `tests/lab/lab setup` as root)",
-)
+pytestmark = needs_lab
 
 CONTROLLER_PLAY = {
     "name": "Activation for the hosts",
@@ -75,13 +71,8 @@ HOST_PLAY = {
 
 @pytest.fixture(scope="module")
 def running_lab():
-    lab("down")
-    up = lab("up", "--hosts", "2", "--release", "bookworm,trixie")
-    assert up.returncode == 0, up.stderr + up.stdout
-    inventory = os.path.join(REPO, ".lab", "inventory-role.yml")
-    assert lab("inventory", "-o", inventory).returncode == 0
-    yield Lab(inventory)
-    lab("down")
+    with two_hosts("inventory-role.yml") as running:
+        yield running
 
 
 def play(running_lab, tmp_path, plays, *options, expect_rc=0):

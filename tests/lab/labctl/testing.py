@@ -3,11 +3,14 @@
 """Test support: drive the lab (``lab()``) and see the running lab as a user of the collection does (``Lab``)."""
 
 import base64
+import contextlib
 import json
 import os
+import shutil
 import subprocess
 
 import boto3
+import pytest
 import yaml
 
 from labctl.common import STATE_DIR
@@ -72,3 +75,25 @@ class Lab:
             aws_access_key_id=self.controller["aws_access_key_id"],
             aws_secret_access_key=self.controller["aws_secret_access_key"],
         )
+
+
+#: Mark for tests that boot lab hosts.
+needs_lab = pytest.mark.skipif(
+    os.geteuid() != 0 or shutil.which("systemd-nspawn") is None,
+    reason="the lab needs root and systemd-nspawn (run `tests/lab/lab setup` as root)",
+)
+
+
+@contextlib.contextmanager
+def two_hosts(inventory_name):
+    """A fresh lab with one bookworm and one trixie host, torn down afterwards."""
+    lab("down")
+    up = lab("up", "--hosts", "2", "--release", "bookworm,trixie")
+    assert up.returncode == 0, up.stderr + up.stdout
+    inventory = os.path.join(STATE_DIR, inventory_name)
+    written = lab("inventory", "-o", inventory)
+    assert written.returncode == 0, written.stderr
+    try:
+        yield Lab(inventory)
+    finally:
+        lab("down")
