@@ -66,6 +66,9 @@ def test_onboard_check_then_join_then_nothing_to_do(running_lab):
     assert joined == sorted(running_lab.hosts)
     assert all(i["status"] == "ACTIVE" and i["agentConnected"] for i in instances)
     assert ssm.describe_activations()["ActivationList"] == [], "the run's activation was not deleted"
+    for host, hostvars in running_lab.hosts.items():
+        daemon = running_lab.ssh(host, "systemctl is-active docker; systemctl show docker -p Environment")
+        assert daemon.startswith("active\n") and "HTTPS_PROXY=%s" % hostvars["ecs_anywhere_proxy_url"] in daemon
     # The tasks that hold the code are censored (test_role_ssm_agent.py greps a real code's absence).
     hidden = "the output has been hidden due to the fact that 'no_log: true' was specified for this result"
     for task in ("Activation for the hosts not registered yet", "ecs_anywhere.fleet.ssm_agent : Register the agent"):
