@@ -25,7 +25,6 @@ from labctl.common import PROXY_PORT
 from labctl.common import STATE_DIR
 from labctl.common import VENV_PYTHON
 from labctl.common import LabError
-from labctl.common import cmdline
 from labctl.common import free_port
 from labctl.common import is_ours
 from labctl.common import load_state
@@ -295,7 +294,6 @@ def _down(state, keep_logs=False):
         service = state.get(name) or {}
         if service.get("pid"):
             stop_pid(service["pid"], service.get("marker", "\0"))
-    _stop_orphans()
     hostlib.firewall_down()
     packages.stop_gpg_agent(os.path.join(STATE_DIR, "gnupg"))
     for line in open("/proc/mounts", encoding="utf-8").read().splitlines():
@@ -313,20 +311,6 @@ def _down(state, keep_logs=False):
                 os.remove(path)
         if not os.listdir(STATE_DIR):
             os.rmdir(STATE_DIR)
-
-
-def _stop_orphans():
-    """Processes of this lab that the state file does not know (a lost or partial state): every one
-    we start carries a path under STATE_DIR on its command line."""
-    marker = STATE_DIR + "/"
-    kinds = (b"systemd-nspawn", b"labctl.proxy", b"http.server", b"emulator")
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit() or int(entry) == os.getpid():
-            continue
-        argv = cmdline(int(entry))
-        if any(marker.encode() in part for part in argv) and any(kind in part for part in argv for kind in kinds):
-            say("stopping orphaned lab process %s (%s)", entry, b" ".join(argv[:3]).decode(errors="replace"))
-            stop_pid(int(entry), marker, timeout=30)
 
 
 def cmd_down(_args):
