@@ -6,6 +6,7 @@ import argparse
 import concurrent.futures
 import fcntl
 import os
+import secrets
 import shutil
 import sys
 import time
@@ -131,6 +132,12 @@ def _start_proxy(state):
     cmd += ["--route", "%s:80=127.0.0.1:%d" % (AWS_NAME, state["emulator"]["port"])]
     cmd += ["--route", "%s:80=127.0.0.1:%d" % (ARTIFACTS_NAME, state["mirror"]["port"])]
     cmd += ["--allow-host", urllib.parse.urlsplit(DEBIAN_MIRROR).hostname]
+    # The site proxy wants a user and password, as many corporate proxies do: every client (apt, the
+    # agents, Ansible's downloads) must carry them, and tests can look for the password in output.
+    credentials_file = os.path.join(STATE_DIR, "proxy-credentials")
+    with open(os.open(credentials_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w", encoding="utf-8") as handle:
+        handle.write(state["proxy_credentials"] + "\n")
+    cmd += ["--credentials-file", credentials_file]
     env = dict(os.environ, PYTHONPATH=LAB_DIR)
     proc = spawn(cmd, os.path.join(STATE_DIR, "logs", "proxy.out"), env=env)
     state["proxy"] = {"pid": proc.pid, "port": PROXY_PORT, "marker": log, "log": log}
@@ -169,6 +176,7 @@ def cmd_up(args):
             "hosts": hostlib.plan(args.hosts, releases, subnet),
             "started": time.time(),
             "timings": {},
+            "proxy_credentials": "site-%s:%s" % (secrets.token_hex(3), secrets.token_urlsafe(18)),
         }
         os.makedirs(os.path.join(STATE_DIR, "logs"), exist_ok=True)
         save_state(state)
@@ -207,7 +215,7 @@ def _up(state, releases, started):
     save_state(state)
     _start_proxy(state)
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, len(state["hosts"]))) as pool:
-        list(pool.map(hostlib.wait_boot, state["hosts"]))
+        list(pool.map(lambda host: hostlib.wait_boot(host, state["proxy_credentials"]), state["hosts"]))
     for host in state["hosts"]:
         hostlib.install_key(host, public_key)
     timings["boot"] = round(time.monotonic() - t0, 1)

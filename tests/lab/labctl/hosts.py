@@ -44,8 +44,8 @@ table inet {table} {{
 
 APT_PROXY = """\
 // The site's HTTP proxy (ecs_anywhere.fleet offline lab): this host has no other way out.
-Acquire::http::Proxy "http://{gateway}:{port}/";
-Acquire::https::Proxy "http://{gateway}:{port}/";
+Acquire::http::Proxy "http://{credentials}@{gateway}:{port}/";
+Acquire::https::Proxy "http://{credentials}@{gateway}:{port}/";
 """
 
 
@@ -200,7 +200,7 @@ def wait_network(host, proc, timeout=60):
     nsenter(leader, ["ip", "link", "set", "host0", "up"], net_only=True)
 
 
-def wait_boot(host, timeout=120):
+def wait_boot(host, proxy_credentials, timeout=120):
     """Wait until systemd in the host is up (docker and sshd started), then install the site's settings."""
     leader = host["leader"]
     deadline = time.monotonic() + timeout
@@ -254,8 +254,9 @@ def wait_boot(host, timeout=120):
             " ".join(line.split()[0] for line in failed.splitlines() if line.split()),
         )
     root = "/proc/%d/root" % leader
-    with open(root + "/etc/apt/apt.conf.d/80site-proxy", "w", encoding="utf-8") as handle:
-        handle.write(APT_PROXY.format(gateway=host["gateway"], port=PROXY_PORT))
+    apt_proxy = root + "/etc/apt/apt.conf.d/80site-proxy"
+    with open(os.open(apt_proxy, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w", encoding="utf-8") as handle:
+        handle.write(APT_PROXY.format(gateway=host["gateway"], port=PROXY_PORT, credentials=proxy_credentials))
     while time.monotonic() < deadline:
         try:
             with socket.create_connection((host["address"], 22), timeout=1) as sock:
@@ -267,12 +268,16 @@ def wait_boot(host, timeout=120):
 
 
 def install_key(host, public_key):
+    """The lab's SSH key for root (the tests' inspection) and the site user (what Ansible logs in as)."""
     root = "/proc/%d/root" % host["leader"]
-    path = root + "/root/.ssh/authorized_keys"
-    os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
-    with open(path, "w", encoding="utf-8") as handle:
-        handle.write(public_key)
-    os.chmod(path, 0o600)
+    for home, owner in (("/root", 0), ("/home/" + image.SITE_USER, 1000)):
+        path = root + home + "/.ssh/authorized_keys"
+        os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+        os.chown(os.path.dirname(path), owner, owner)
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(public_key)
+        os.chmod(path, 0o600)
+        os.chown(path, owner, owner)
 
 
 def running(host):

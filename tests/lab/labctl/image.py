@@ -30,15 +30,23 @@ PACKAGES = [
 ]
 # Packages only some releases need: trixie's docker.io merely recommends its CLI.
 EXTRA_PACKAGES = {"trixie": ["docker-cli"]}
-RECIPE_VERSION = "4"
+RECIPE_VERSION = "5"
+# The ordinary account a real site logs in with: no root login for Ansible, sudo for `become`.
+SITE_USER = "ops"
 
 SSHD_CONFIG = """\
-# ecs_anywhere.fleet offline lab: root logs in with the lab's key only.
+# ecs_anywhere.fleet offline lab: the site user (Ansible) and root (the tests' own inspection) log in
+# with the lab's key only.
 PermitRootLogin prohibit-password
 PasswordAuthentication no
 KbdInteractiveAuthentication no
 UseDNS no
 """
+# As many sites grant their admins: sudo to root without a password prompt (become_method sudo).
+SUDOERS = """\
+# ecs_anywhere.fleet offline lab: the site's admin account.
+{user} ALL=(ALL:ALL) NOPASSWD: ALL
+""".format(user=SITE_USER)
 RESOLV_CONF = """\
 # ecs_anywhere.fleet offline lab: this site has no DNS of its own; everything goes through the HTTP proxy.
 """
@@ -49,7 +57,9 @@ def packages(release):
 
 
 def recipe(release):
-    text = "\n".join([RECIPE_VERSION, release, DEBIAN_MIRROR, " ".join(packages(release)), SSHD_CONFIG, RESOLV_CONF])
+    text = "\n".join(
+        [RECIPE_VERSION, release, DEBIAN_MIRROR, " ".join(packages(release)), SSHD_CONFIG, RESOLV_CONF, SUDOERS]
+    )
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -78,6 +88,12 @@ def _customize(root):
     with open(os.path.join(root, "root/.ssh/authorized_keys"), "w", encoding="utf-8") as handle:
         handle.write("")  # replaced by a bind mount of the lab's key at boot
     os.chmod(os.path.join(root, "root/.ssh/authorized_keys"), 0o600)
+    # The site user: an ordinary account (uid 1000) with a home and sudo; its key is installed at boot.
+    run(["chroot", root, "useradd", "--create-home", "--shell", "/bin/bash", "--uid", "1000", SITE_USER])
+    sudoers = os.path.join(root, "etc/sudoers.d", SITE_USER)
+    with open(sudoers, "w", encoding="utf-8") as handle:
+        handle.write(SUDOERS)
+    os.chmod(sudoers, 0o440)
     # No background apt runs holding the dpkg lock while tests use apt; no fsck/e2scrub or kernel
     # module loading in a container (systemd-modules-load fails there and leaves the host degraded).
     masked = (

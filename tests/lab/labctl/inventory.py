@@ -13,6 +13,7 @@ from labctl.common import ARTIFACTS_NAME
 from labctl.common import AWS_NAME
 from labctl.common import CONTROLLER_CREDENTIALS
 from labctl.common import PROXY_PORT
+from labctl.image import SITE_USER
 
 
 def variables(state):
@@ -27,15 +28,23 @@ def variables(state):
         "ecs_anywhere_region": region,
     }
     base = "http://%s" % ARTIFACTS_NAME
+    mirror = state["mirror"]
     group = {
-        "ansible_user": "root",
+        # An ordinary user with sudo, as real sites log in: the playbooks bring their own `become`.
+        "ansible_user": SITE_USER,
         "ansible_ssh_private_key_file": state["ssh_key"],
         "ansible_ssh_common_args": "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR",
         "ansible_python_interpreter": "/usr/bin/python3",
         "ecs_anywhere_artifact_base_url": base,
-        "ecs_anywhere_gpg_fingerprints": [state["mirror"]["fingerprint"]],
-        "ecs_anywhere_gpg_keyring": state["mirror"]["public_key"],
-        "ecs_anywhere_gpg_key_url": base + "/keys/lab-signing-key.asc",
+        # The lab's own signing keys replace AWS's only through the overrides a mirror site uses:
+        # the SSM agent's key published on the mirror (a URL the hosts fetch), the ECS agent's
+        # as a file on the controller (as an air-gapped site ships it).
+        "ecs_anywhere_ssm_agent_gpg_fingerprints": [mirror["fingerprints"]["ssm"]],
+        "ecs_anywhere_ssm_agent_gpg_key_url": base + "/keys/ssm-signing-key.asc",
+        "ecs_anywhere_ecs_agent_gpg_fingerprints": [mirror["fingerprints"]["ecs"]],
+        "ecs_anywhere_ecs_agent_gpg_key_file": mirror["public_keys"]["ecs"],
+        # AWS publishes no signature for the ECS Exec binaries; a site pins their digest.
+        "ecs_anywhere_ecs_exec_binaries_sha256": mirror["exec_binaries_sha256"],
         "ecs_anywhere_ssm_endpoint": "http://%s" % AWS_NAME,
         "ecs_anywhere_ecs_endpoint": "http://%s" % AWS_NAME,
     }
@@ -43,7 +52,7 @@ def variables(state):
     for host in state["hosts"]:
         hosts[host["name"]] = {
             "ansible_host": host["address"],
-            "ecs_anywhere_proxy_url": "http://%s:%d" % (host["gateway"], PROXY_PORT),
+            "ecs_anywhere_proxy_url": "http://%s@%s:%d" % (state["proxy_credentials"], host["gateway"], PROXY_PORT),
         }
     return controller, group, hosts
 

@@ -13,9 +13,11 @@ plus what AWS does not publish and the collection's roles can use: a ``.sha256``
 """
 
 import hashlib
+import io
 import os
 import re
 import shutil
+import tarfile
 import zipapp
 
 from labctl.common import LAB_DIR
@@ -33,7 +35,21 @@ def _version(module):
 SSM_VERSION = _version("ssm_agent")
 ECS_VERSION = _version("ecs_init")
 ECS_PACKAGE_VERSION = ECS_VERSION + "-1"
-KEY_UID = "ecs_anywhere.fleet offline lab signing key (LAB ONLY, throwaway) <lab-signing@lab.internal>"
+# AWS signs the two packages with different keys (amazon-ssm-agent.gpg, amazon-ecs-agent.gpg in
+# aws/amazon-ecs-agent scripts/); so does the lab, so a crossed key or fingerprint list fails.
+KEY_UIDS = {
+    "ssm": "LAB STAND-IN SSM Agent signer (throwaway, LAB ONLY) <ssm-agent-signer@lab.internal>",
+    "ecs": "LAB STAND-IN Amazon ECS signer (throwaway, LAB ONLY) <ecs-security@lab.internal>",
+}
+# ecs-anywhere-install.sh (download-ssm-binaries-exec): the SSM binaries ECS Exec needs, a tarball under
+# <S3>/amazon-ssm-<region>/<version>/linux_<arch>/ that AWS's script does not signature-check.
+EXEC_BINARIES_VERSION = "3.3.4108.0"
+EXEC_BINARIES = ("amazon-ssm-agent", "ssm-agent-worker", "ssm-session-worker")
+EXEC_BINARY = """\
+#!/bin/sh
+# LAB STAND-IN for AWS's {name} (ECS Exec dependency) - NOT AWS software.
+echo "{name} {version} (LAB STAND-IN)"
+"""
 MAINTAINER = "ecs_anywhere.fleet offline lab <lab@lab.internal>"
 
 SSM_DESCRIPTION = """\
@@ -168,15 +184,25 @@ def build_packages(workdir):
     return out
 
 
-def make_key(gnupghome):
+def make_key(gnupghome, uid):
     """A throwaway ed25519 signing key in a lab-owned GNUPGHOME; returns its fingerprint."""
     os.makedirs(gnupghome, mode=0o700, exist_ok=True)
     os.chmod(gnupghome, 0o700)
     gpg = ["gpg", "--homedir", gnupghome, "--batch", "--quiet", "--pinentry-mode", "loopback", "--passphrase", ""]
-    run(gpg + ["--quick-generate-key", KEY_UID, "ed25519", "sign", "7d"])
-    listing = run(["gpg", "--homedir", gnupghome, "--batch", "--with-colons", "--list-keys"], capture=True)
+    run(gpg + ["--quick-generate-key", uid, "ed25519", "sign", "7d"])
+    listing = run(["gpg", "--homedir", gnupghome, "--batch", "--with-colons", "--list-keys", "=" + uid], capture=True)
     fprs = [line.split(":")[9] for line in listing.splitlines() if line.startswith("fpr:")]
     return fprs[0]
+
+
+def exec_binaries(path):
+    """The stand-in ECS Exec binaries tarball (flat, as AWS's script extracts it)."""
+    with tarfile.open(path, "w:gz") as tar:
+        for name in EXEC_BINARIES:
+            data = EXEC_BINARY.format(name=name, version=EXEC_BINARIES_VERSION).encode()
+            info = tarfile.TarInfo(name)
+            info.size, info.mode, info.mtime = len(data), 0o755, 0
+            tar.addfile(info, io.BytesIO(data))
 
 
 def stop_gpg_agent(gnupghome):
@@ -196,7 +222,7 @@ def build_mirror(mirror, workdir, gnupghome, region):
     """Build the packages, sign them and lay the mirror out; returns a dict describing it."""
     os.makedirs(workdir, exist_ok=True)
     debs = build_packages(workdir)
-    fingerprint = make_key(gnupghome)
+    fingerprints = {name: make_key(gnupghome, uid) for name, uid in KEY_UIDS.items()}
     gpg = ["gpg", "--homedir", gnupghome, "--batch", "--yes", "--pinentry-mode", "loopback", "--passphrase", ""]
 
     ssm_dir = os.path.join(mirror, "amazon-ssm-%s" % region)
@@ -206,23 +232,28 @@ def build_mirror(mirror, workdir, gnupghome, region):
         path = os.path.join(ssm_dir, sub, "debian_amd64", "amazon-ssm-agent.deb")
         os.makedirs(os.path.dirname(path), exist_ok=True)
         shutil.copy(debs["ssm"], path)
-        run(gpg + ["--local-user", fingerprint, "--output", path + ".sig", "--detach-sign", path])
+        run(gpg + ["--local-user", fingerprints["ssm"], "--output", path + ".sig", "--detach-sign", path])
         placed += [path, path + ".sig"]
     os.makedirs(ecs_dir, exist_ok=True)
     for version in (ECS_PACKAGE_VERSION, "latest"):
         path = os.path.join(ecs_dir, "amazon-ecs-init-%s.amd64.deb" % version)
         shutil.copy(debs["ecs"], path)
-        run(gpg + ["--local-user", fingerprint, "--armor", "--output", path + ".asc", "--detach-sign", path])
+        run(gpg + ["--local-user", fingerprints["ecs"], "--armor", "--output", path + ".asc", "--detach-sign", path])
         placed += [path, path + ".asc"]
+    tarball = os.path.join(ssm_dir, EXEC_BINARIES_VERSION, "linux_amd64", "amazon-ssm-agent-binaries.tar.gz")
+    os.makedirs(os.path.dirname(tarball), exist_ok=True)
+    exec_binaries(tarball)
+    placed.append(tarball)
 
     keys = os.path.join(mirror, "keys")
     os.makedirs(keys, exist_ok=True)
-    armored = os.path.join(keys, "lab-signing-key.asc")
-    binary = os.path.join(keys, "lab-signing-key.gpg")
-    run(gpg + ["--armor", "--output", armored, "--export", fingerprint])
-    run(gpg + ["--output", binary, "--export", fingerprint])
-    _write(os.path.join(keys, "FINGERPRINT"), fingerprint + "\n")
-    placed += [armored, binary]
+    public = {}
+    for name, fingerprint in fingerprints.items():
+        armored = os.path.join(keys, "%s-signing-key.asc" % name)
+        run(gpg + ["--armor", "--output", armored, "--export", fingerprint])
+        _write(armored + ".fingerprint", fingerprint + "\n")
+        public[name] = armored
+        placed.append(armored)
 
     sums = []
     for path in placed:
@@ -232,11 +263,12 @@ def build_mirror(mirror, workdir, gnupghome, region):
     _write(os.path.join(mirror, "SHA256SUMS"), "".join(sorted(sums, key=lambda line: line.split()[1])))
     stop_gpg_agent(gnupghome)
     return {
-        "fingerprint": fingerprint,
-        "public_key": armored,
-        "public_keyring": binary,
+        "fingerprints": fingerprints,
+        "public_keys": public,
         "ssm_deb_path": "amazon-ssm-%s/latest/debian_amd64/amazon-ssm-agent.deb" % region,
         "ecs_deb_path": "amazon-ecs-agent-%s/amazon-ecs-init-latest.amd64.deb" % region,
         "ssm_version": SSM_VERSION,
         "ecs_version": ECS_PACKAGE_VERSION,
+        "exec_binaries_version": EXEC_BINARIES_VERSION,
+        "exec_binaries_sha256": _sha256(tarball),
     }

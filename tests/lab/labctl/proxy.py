@@ -8,10 +8,16 @@ response is framed) and ``CONNECT`` tunnels, like a corporate forward proxy with
 * ``--route NAME:PORT=IP:PORT`` maps the names the hosts use for the lab's services (the AWS
   emulator, the artifact mirror) to where they listen on this machine's loopback;
 * ``--allow-host NAME`` lets requests through to that host (the Debian mirror) on ports 80 and 443;
-* everything else is refused with ``403``, and only clients in ``--allow-client`` networks are served.
+* everything else is refused with ``403``, and only clients in ``--allow-client`` networks are served;
+* with ``--credentials-file`` (holding ``USER:PASSWORD``) every request must carry ``Proxy-Authorization: Basic ...``
+  (RFC 9110 11.7.1, what Squid and corporate proxies ask for); anything else gets ``407`` with
+  ``Proxy-Authenticate: Basic``. Clients send it from the userinfo of their proxy URL: Go's
+  ``net/http`` Transport (the agents), Python's urllib (Ansible's modules) and apt all do.
 """
 
 import argparse
+import base64
+import binascii
 import datetime
 import ipaddress
 import os
@@ -110,8 +116,9 @@ def copy_until_eof(src, dst):
 
 
 class Config:
-    def __init__(self, routes, allow_hosts, allow_clients, log_path):
+    def __init__(self, routes, allow_hosts, allow_clients, log_path, credentials=None):
         self.routes = routes  # {(name, port): (ip, port)}
+        self.credentials = credentials  # "user:password" or None
         self.allow_hosts = set(h.lower() for h in allow_hosts)
         self.allow_clients = [ipaddress.ip_network(n, strict=False) for n in allow_clients]
         self.log_path = log_path
@@ -132,6 +139,18 @@ class Config:
             return (host, port)
         raise ProxyError(403, "Forbidden", "%s:%d is not on this site's proxy allowlist" % (host, port))
 
+    def authorize(self, headers):
+        """Raise 407 unless the request carries this proxy's Basic credentials (when it has any)."""
+        if not self.credentials:
+            return
+        scheme, _sep, value = (header(headers, "proxy-authorization") or "").partition(" ")
+        try:
+            given = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            given = None
+        if scheme.lower() != "basic" or given != self.credentials:
+            raise ProxyError(407, "Proxy Authentication Required", "missing or wrong proxy credentials")
+
 
 class Handler(socketserver.StreamRequestHandler):
     config = None  # set by serve()
@@ -150,10 +169,12 @@ class Handler(socketserver.StreamRequestHandler):
 
     def reply_error(self, exc, client, request_line):
         body = ("%d %s: %s\n" % (exc.status, exc.reason, exc.detail)).encode()
-        head = "HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\nContent-Length: %d\r\nConnection: close\r\n\r\n" % (
+        challenge = 'Proxy-Authenticate: Basic realm="site proxy"\r\n' if exc.status == 407 else ""
+        head = "HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n%sConnection: close\r\n\r\n" % (
             exc.status,
             exc.reason,
             len(body),
+            challenge,
         )
         self.config.log("%s %s -> %d (%s)" % (client, request_line, exc.status, exc.detail))
         try:
@@ -174,6 +195,7 @@ class Handler(socketserver.StreamRequestHandler):
                 raise ProxyError(400, "Bad Request", "malformed request line")
             method, target, version = parts
             headers = parse_headers(lines[1:])
+            self.config.authorize(headers)
             if method == "CONNECT":
                 self.tunnel(client, target)
                 return False
@@ -292,6 +314,7 @@ def main(argv=None):
     parser.add_argument("--allow-client", action="append", default=["127.0.0.0/8"], help="client network")
     parser.add_argument("--log", required=True)
     parser.add_argument("--pidfile")
+    parser.add_argument("--credentials-file", help="file holding USER:PASSWORD the clients must present")
     args = parser.parse_args(argv)
     routes = {}
     for route in args.route:
@@ -299,7 +322,11 @@ def main(argv=None):
         name_host, _c, name_port = name.rpartition(":")
         dest_host, _c, dest_port = dest.rpartition(":")
         routes[(name_host.lower(), int(name_port))] = (dest_host, int(dest_port))
-    config = Config(routes, args.allow_host, args.allow_client, args.log)
+    credentials = None
+    if args.credentials_file:
+        with open(args.credentials_file, encoding="utf-8") as handle:
+            credentials = handle.read().strip()
+    config = Config(routes, args.allow_host, args.allow_client, args.log, credentials)
     servers = serve(args.listen, config)
     if args.pidfile:
         with open(args.pidfile, "w", encoding="utf-8") as handle:

@@ -8,6 +8,7 @@ signed with Signature Version 4 by hand, HTTP proxies chosen from the environmen
 the agents' ``YYYY-MM-DD hh:mm:ss LEVEL message`` format.
 """
 
+import base64
 import datetime
 import hashlib
 import hmac
@@ -145,12 +146,22 @@ def http_request(method, url, body=b"", headers=None, timeout=30, environ=None):
     if proxy:
         proxy_parts = urllib.parse.urlsplit(proxy)
         proxy_host, proxy_port = proxy_parts.hostname, proxy_parts.port or 80
+        # Go's net/http Transport (connectMethod.proxyAuth) sends the proxy URL's user:password as
+        # Basic Proxy-Authorization, on CONNECT and on plain requests alike.
+        proxy_auth = {}
+        if proxy_parts.username is not None:
+            userinfo = "%s:%s" % (
+                urllib.parse.unquote(proxy_parts.username),
+                urllib.parse.unquote(proxy_parts.password or ""),
+            )
+            proxy_auth["Proxy-Authorization"] = "Basic " + base64.b64encode(userinfo.encode()).decode()
         if parts.scheme == "https":
             conn = http.client.HTTPSConnection(proxy_host, proxy_port, timeout=timeout)
-            conn.set_tunnel(parts.hostname, port)
+            conn.set_tunnel(parts.hostname, port, headers=proxy_auth)
         else:
             conn = http.client.HTTPConnection(proxy_host, proxy_port, timeout=timeout)
             target = url
+            headers.update(proxy_auth)
     elif parts.scheme == "https":
         conn = http.client.HTTPSConnection(parts.hostname, port, timeout=timeout)
     else:

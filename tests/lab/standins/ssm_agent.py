@@ -113,8 +113,13 @@ def update_server_info(instance_id, region, private_key, key_type):
 
 
 def generate_key_pair():
-    """A lab key pair: the stand-in signs with an HMAC secret where the real agent uses RSA 2048."""
-    private_key = base64.b64encode(secrets.token_bytes(32)).decode("ascii")
+    """A lab key pair: the stand-in signs with an HMAC secret where the real agent uses RSA 2048.
+
+    The real agent keeps the base64 private key in the vault's RegistrationKey (agent/managedInstances/
+    registration/instance_info.go, ``privateKey``); the stand-in's starts with a marker so a test can
+    tell it in any output it leaks into.
+    """
+    private_key = "LABPRIVATEKEY" + base64.b64encode(secrets.token_bytes(32)).decode("ascii")
     public_key = base64.b64encode(hashlib.sha256(private_key.encode("ascii")).digest()).decode("ascii")
     return public_key, private_key, "Rsa"
 

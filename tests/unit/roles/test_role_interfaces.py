@@ -34,3 +34,12 @@ def test_readme_documents_every_option(role):
     options = yaml.safe_load(load(role, "meta", "argument_specs.yml"))["argument_specs"]["main"]["options"]
     documented = re.findall(r"^\| `([a-z0-9_]+)` \|", load(role, "README.md"), re.M)
     assert documented == list(options)
+
+
+def test_readme_tables_are_written_from_the_argument_specs():
+    import subprocess
+    import sys
+
+    script = os.path.join(ROOT, "tests", "utils", "role_readme.py")
+    proc = subprocess.run([sys.executable, script, "--check"], capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
