@@ -140,3 +140,66 @@ def _update_state_batch(client, cluster, arns, status):
 def update_container_instances_state(client, cluster, arns, status):
     for start in range(0, len(arns), STATE_BATCH):
         _update_state_batch(client, cluster, arns[start : start + STATE_BATCH], status)
+
+
+# ---------------------------------------------------------------- container instance attributes and tags
+
+ATTRIBUTE_BATCH = 10  # PutAttributes / DeleteAttributes: attributes per call (targets may differ)
+MAX_CUSTOM_ATTRIBUTES = 10  # custom attributes per container instance (AttributeLimitExceededException)
+MAX_TAGS = 50  # user tags per resource (aws: tags do not count)
+#: Attributes the ECS agent reports at registration (capabilities, os-type, cpu-architecture ...): not custom.
+AGENT_ATTRIBUTE_PREFIXES = ("ecs.", "com.amazonaws.ecs.")
+
+
+def is_agent_attribute(name):
+    return name.startswith(AGENT_ATTRIBUTE_PREFIXES)
+
+
+def is_aws_tag(key):
+    """Tags whose key starts with aws: (any case) belong to AWS: users can neither set nor remove them."""
+    return key.lower().startswith("aws:")
+
+
+def custom_attributes(instance):
+    """{name: value or None} of a described container instance's custom attributes (the agent's left out)."""
+    return {
+        attribute["name"]: attribute.get("value")
+        for attribute in instance.get("attributes") or []
+        if not is_agent_attribute(attribute["name"])
+    }
+
+
+@ECSErrorHandler.common_error_handler("put attributes")
+@AWSRetry.jittered_backoff()
+def _put_attributes_batch(client, cluster, attributes):
+    client.put_attributes(cluster=cluster, attributes=attributes)
+
+
+@ECSErrorHandler.common_error_handler("delete attributes")
+@AWSRetry.jittered_backoff()
+def _delete_attributes_batch(client, cluster, attributes):
+    client.delete_attributes(cluster=cluster, attributes=attributes)
+
+
+def put_attributes(client, cluster, attributes):
+    """PutAttributes, ten attributes per call; each attribute names its target (``targetId``: a full ARN)."""
+    for start in range(0, len(attributes), ATTRIBUTE_BATCH):
+        _put_attributes_batch(client, cluster, attributes[start : start + ATTRIBUTE_BATCH])
+
+
+def delete_attributes(client, cluster, attributes):
+    """DeleteAttributes, ten per call; custom attributes are given by name and target, without value (AWS's rule)."""
+    for start in range(0, len(attributes), ATTRIBUTE_BATCH):
+        _delete_attributes_batch(client, cluster, attributes[start : start + ATTRIBUTE_BATCH])
+
+
+@ECSErrorHandler.common_error_handler("tag container instance")
+@AWSRetry.jittered_backoff()
+def tag_container_instance(client, arn, tags):
+    client.tag_resource(resourceArn=arn, tags=ecs_tags(tags))
+
+
+@ECSErrorHandler.common_error_handler("untag container instance")
+@AWSRetry.jittered_backoff()
+def untag_container_instance(client, arn, keys):
+    client.untag_resource(resourceArn=arn, tagKeys=list(keys))

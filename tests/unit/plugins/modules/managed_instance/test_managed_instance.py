@@ -20,7 +20,22 @@ def record(n, status="ACTIVE", tasks=0, cluster="onprem"):
 
 
 def params(**overrides):
-    base = dict(instances=[], clusters=[], state="draining", wait=False, wait_timeout=300, force=False, tags=None, purge_tags=True)
+    base = dict(
+        instances=[],
+        clusters=[],
+        state="draining",
+        wait=False,
+        wait_timeout=300,
+        force=False,
+        tags=None,
+        purge_tags=True,
+        ecs_attributes=None,
+        ecs_attributes_by_instance=None,
+        purge_ecs_attributes=False,
+        ecs_tags=None,
+        ecs_tags_by_instance=None,
+        purge_ecs_tags=False,
+    )
     base.update(overrides)
     return base
 
@@ -62,7 +77,10 @@ def test_absent_refuses_busy_instances_unless_forced(stubbed):
     busy = record(3, tasks=2)
     with pytest.raises(ModuleFailed) as failed:
         managed_instance.remove(FakeModule(params(state="absent")), ssm, ecs_client, [record(1), busy])
-    assert busy["managed_instance_id"] in failed.value.kwargs["msg"] and "Nothing was changed" in failed.value.kwargs["msg"]
+    assert (
+        busy["managed_instance_id"] in failed.value.kwargs["msg"]
+        and "Nothing was changed" in failed.value.kwargs["msg"]
+    )
 
     stubber.add_response(
         "deregister_container_instance",
