@@ -84,8 +84,8 @@ def activation(ssm, role):
 def new_agent(lab):
     """Factory of fake hosts (SSM agent + ECS agent) talking to the emulator."""
 
-    def make(region="us-east-1"):
-        return FakeAgent(lab.url, region=region)
+    def make(region="us-east-1", ssm_host=None):
+        return FakeAgent(lab.url, region=region, ssm_host=ssm_host)
 
     return make
 

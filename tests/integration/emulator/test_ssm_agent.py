@@ -6,6 +6,7 @@ import datetime
 import re
 
 import pytest
+from botocore.credentials import Credentials
 from emulator.agent import AgentCallError
 
 
@@ -92,16 +93,131 @@ def test_register_with_an_expired_activation(lab, ssm, new_agent, role):
     assert activation_record(ssm, created["ActivationId"])["RegistrationsCount"] == 1
 
 
-def test_register_finds_an_activation_of_another_region(aws_client, role, new_agent):
-    """The agent registers anonymously, so the request carries no region."""
+def instance_ids(client):
+    return [i["InstanceId"] for i in client.describe_instance_information()["InstanceInformationList"]]
+
+
+def test_register_only_at_the_activation_regions_endpoint(aws_client, role, new_agent):
+    """The agent registers anonymously: the region is the one of the endpoint it sends the request to."""
+    eu_west = aws_client("ssm", region_name="eu-west-1")
+    created = eu_west.create_activation(IamRole=role, RegistrationLimit=2)
+
+    with pytest.raises(AgentCallError) as excinfo:
+        new_agent(region="us-east-1").register(created["ActivationId"], created["ActivationCode"])
+    assert excinfo.value.code == "InvalidActivation"
+    assert excinfo.value.status == 400
+    assert activation_record(eu_west, created["ActivationId"])["RegistrationsCount"] == 0
+
+    instance_id = new_agent(region="eu-west-1").register(created["ActivationId"], created["ActivationCode"])
+    assert instance_ids(eu_west) == [instance_id]
+    assert instance_ids(aws_client("ssm")) == []
+    assert activation_record(eu_west, created["ActivationId"])["RegistrationsCount"] == 1
+
+
+def test_register_through_a_vpc_endpoint_name_or_a_signed_scope(aws_client, role, new_agent):
+    eu_west = aws_client("ssm", region_name="eu-west-1")
+    created = eu_west.create_activation(IamRole=role, RegistrationLimit=3)
+    vpce = new_agent(region="eu-west-1", ssm_host="vpce-0123456789abcdef0-abcdefgh.ssm.eu-west-1.vpce.amazonaws.com")
+    assert vpce.register(created["ActivationId"], created["ActivationCode"]) in instance_ids(eu_west)
+
+    # A signed request is the request of the region it is signed for, whatever host it names.
+    body = {"ActivationCode": created["ActivationCode"], "ActivationId": created["ActivationId"], "Fingerprint": "x"}
+    keys = Credentials("AKIDLAB", "secret")
+    signed_for_eu = new_agent(region="eu-west-1", ssm_host="ssm.us-east-1.amazonaws.com")
+    assert signed_for_eu.call("RegisterManagedInstance", body, credentials=keys)["InstanceId"] in instance_ids(eu_west)
+    signed_elsewhere = new_agent(region="ap-southeast-2", ssm_host="ssm.eu-west-1.amazonaws.com")
+    with pytest.raises(AgentCallError) as excinfo:
+        signed_elsewhere.call("RegisterManagedInstance", dict(body, Fingerprint="y"), credentials=keys)
+    assert excinfo.value.code == "InvalidActivation"
+    assert activation_record(eu_west, created["ActivationId"])["RegistrationsCount"] == 2
+
+
+def test_register_at_a_region_less_endpoint_name(lab, aws_client, role, new_agent):
+    """The lab's hosts use ``Ssm.Endpoint`` = http://aws.lab.internal, a name without a region."""
+    eu_west = aws_client("ssm", region_name="eu-west-1")
+    created = eu_west.create_activation(IamRole=role, RegistrationLimit=3)
+
+    # Unknown region: the activation is found wherever it is.
+    lab_host = new_agent(region="eu-west-1", ssm_host="aws.lab.internal")
+    assert lab_host.register(created["ActivationId"], created["ActivationCode"]) in instance_ids(eu_west)
+
+    # Told which region the name stands for, the emulator answers as that region's SSM.
+    assert lab.settings(endpoint_region="us-east-1")["endpoint_region"] == "us-east-1"
+    with pytest.raises(AgentCallError) as excinfo:
+        new_agent(region="eu-west-1", ssm_host="aws.lab.internal").register(
+            created["ActivationId"], created["ActivationCode"]
+        )
+    assert excinfo.value.code == "InvalidActivation"
+    lab.settings(endpoint_region="eu-west-1")
+    second = new_agent(region="eu-west-1", ssm_host="aws.lab.internal")
+    assert second.register(created["ActivationId"], created["ActivationCode"]) in instance_ids(eu_west)
+    assert activation_record(eu_west, created["ActivationId"])["RegistrationsCount"] == 2
+    assert lab.settings(endpoint_region="")["endpoint_region"] is None
+
+
+def test_agent_calls_signed_for_another_region_do_not_find_the_instance(aws_client, role, new_agent):
     created = aws_client("ssm", region_name="eu-west-1").create_activation(IamRole=role)
     agent = new_agent(region="eu-west-1")
-    instance_id = agent.register(created["ActivationId"], created["ActivationCode"])
-    eu_west = aws_client("ssm", region_name="eu-west-1")
-    assert [i["InstanceId"] for i in eu_west.describe_instance_information()["InstanceInformationList"]] == [
-        instance_id
-    ]
-    assert aws_client("ssm").describe_instance_information()["InstanceInformationList"] == []
+    agent.register(created["ActivationId"], created["ActivationCode"])
+    agent.region = "us-east-1"  # e.g. registered with -region eu-west-1 but signing for us-east-1
+    with pytest.raises(AgentCallError) as excinfo:
+        agent.refresh_credentials()
+    assert excinfo.value.code == "InvalidInstanceId"
+    agent.region = "eu-west-1"
+    agent.refresh_credentials()
+    agent.ping()
+    info = aws_client("ssm", region_name="eu-west-1").describe_instance_information()["InstanceInformationList"]
+    assert [(i["InstanceId"], i["PingStatus"]) for i in info] == [(agent.instance_id, "Online")]
+
+
+def test_a_deregistered_host_needs_a_different_activation(ssm, new_agent, role):
+    """The same machine -- the same fingerprint from the agent's vault -- with a fresh key pair."""
+    first = ssm.create_activation(IamRole=role, RegistrationLimit=5)
+    host = new_agent()
+    old_id = host.register(first["ActivationId"], first["ActivationCode"])
+    ssm.deregister_managed_instance(InstanceId=old_id)
+
+    with pytest.raises(AgentCallError) as excinfo:
+        host.register(first["ActivationId"], first["ActivationCode"])
+    assert excinfo.value.code == "InvalidActivation"
+    assert "different activation" in excinfo.value.message
+    assert activation_record(ssm, first["ActivationId"])["RegistrationsCount"] == 1
+
+    # Another machine still registers with it; this one with another activation.
+    assert new_agent().register(first["ActivationId"], first["ActivationCode"])
+    second = ssm.create_activation(IamRole=role)
+    new_id = host.register(second["ActivationId"], second["ActivationCode"])
+    assert new_id != old_id
+    assert instance(ssm, new_id)["ActivationId"] == second["ActivationId"]
+    assert activation_record(ssm, first["ActivationId"])["RegistrationsCount"] == 2
+
+    # A wiped vault (`-register -clear`, or AWS's offboarding removing /var/lib/amazon/ssm) is a new fingerprint:
+    # SSM cannot tell it is the same machine.
+    host.fingerprint = "a-fresh-fingerprint"
+    assert host.register(first["ActivationId"], first["ActivationCode"])
+
+
+def test_a_registered_host_registering_again_uses_up_another_registration(ssm, new_agent, role):
+    """Re-running the registration without deregistering gives a new instance (AWS troubleshooting: re-runs
+    consume the activation's registration limit); only deregistered machines are refused."""
+    created = ssm.create_activation(IamRole=role, RegistrationLimit=2)
+    host = new_agent()
+    first_id = host.register(created["ActivationId"], created["ActivationCode"])
+    second_id = host.register(created["ActivationId"], created["ActivationCode"])
+    assert first_id != second_id
+    assert activation_record(ssm, created["ActivationId"])["RegistrationsCount"] == 2
+
+
+def test_the_fingerprint_of_a_role_token_request_identifies_the_host_too(ssm, new_agent, role):
+    created = ssm.create_activation(IamRole=role, RegistrationLimit=3)
+    host = new_agent()
+    instance_id = host.register(created["ActivationId"], created["ActivationCode"])
+    host.fingerprint = "changed-after-a-hardware-change"
+    host.refresh_credentials()
+    ssm.deregister_managed_instance(InstanceId=instance_id)
+    with pytest.raises(AgentCallError) as excinfo:
+        host.register(created["ActivationId"], created["ActivationCode"])
+    assert excinfo.value.code == "InvalidActivation"
 
 
 def test_role_token_is_a_session_of_the_activation_role(aws_client, new_agent, activation, role):

@@ -124,3 +124,46 @@ def test_describe_max_results_bounds(ssm, max_results):
         ssm.describe_instance_information(MaxResults=max_results)
     assert code(excinfo) == "ValidationException"
     assert "maxResults" in str(excinfo.value)
+
+
+@pytest.mark.parametrize(
+    "request_filters",
+    [
+        {"Filters": [{"Key": "ResourceType", "Values": ["ManagedInstance", "EC2Instance"]}]},
+        {"Filters": [{"Key": "ResourceType", "Values": ["ManagedInstance", "ManagedInstance"]}]},
+        {"InstanceInformationFilterList": [{"key": "ResourceType", "valueSet": ["ManagedInstance", "EC2Instance"]}]},
+    ],
+    ids=["two-values", "same-value-twice", "legacy-list"],
+)
+def test_describe_resource_type_takes_one_value(ssm, fleet, request_filters):
+    with pytest.raises(ClientError) as excinfo:
+        ssm.describe_instance_information(**request_filters)
+    assert code(excinfo) == "InvalidInstanceInformationFilterValue"
+    assert excinfo.value.response["Error"]["Message"] == "ResourceType filter may contain only one value."
+
+
+def test_describe_resource_type_names_its_valid_values(ssm, fleet):
+    with pytest.raises(ClientError) as excinfo:
+        ssm.describe_instance_information(Filters=[{"Key": "ResourceType", "Values": ["Document"]}])
+    assert code(excinfo) == "InvalidInstanceInformationFilterValue"
+    assert "valid values are EC2Instance, ManagedInstance" in excinfo.value.response["Error"]["Message"]
+    legacy = [{"key": "ResourceType", "valueSet": ["ManagedInstance"]}]
+    assert ids(ssm, InstanceInformationFilterList=legacy) == {
+        fleet[n] for n in ("ubuntu-a", "ubuntu-b", "win", "silent")
+    }
+
+
+@pytest.mark.parametrize(
+    "filters, legacy",
+    [
+        ([{"Key": "PingStatus", "Values": ["Online"]}], [{"key": "PlatformTypes", "valueSet": ["Linux"]}]),
+        ([], [{"key": "PlatformTypes", "valueSet": ["Linux"]}]),
+        ([{"Key": "tag:team", "Values": ["data"]}], []),
+    ],
+    ids=["both-filled", "empty-filters", "empty-legacy-list"],
+)
+def test_describe_rejects_filters_with_the_legacy_filter_list(ssm, fleet, filters, legacy):
+    with pytest.raises(ClientError) as excinfo:
+        ssm.describe_instance_information(Filters=filters, InstanceInformationFilterList=legacy)
+    assert code(excinfo) == "ValidationException"
+    assert "InstanceInformationFilterList and Filters" in excinfo.value.response["Error"]["Message"]

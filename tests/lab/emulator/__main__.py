@@ -27,6 +27,12 @@ def parse_args(argv):
         help="managed instances not pinging for this long are ConnectionLost (default: %d)"
         % lab.connection_lost_after.total_seconds(),
     )
+    parser.add_argument(
+        "--endpoint-region",
+        metavar="REGION",
+        help="the region the emulator's own host names (loopback, aws.lab.internal) stand for: an SSM agent's "
+        "anonymous registration sent to them registers only with this region's activations (default: any region)",
+    )
     parser.add_argument("--quiet", action="store_true", help="do not log every request")
     return parser.parse_args(argv)
 
@@ -44,7 +50,7 @@ def write_pidfile(path):
 
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    lab.set_defaults(connection_lost_after_seconds=args.connection_lost_after)
+    lab.set_defaults(connection_lost_after_seconds=args.connection_lost_after, endpoint_region=args.endpoint_region)
     server = EmulatorServer(args.host, args.port, verbose=not args.quiet).bind()
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)

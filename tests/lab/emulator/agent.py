@@ -4,7 +4,10 @@
 
 It sends what the real agents send (aws/amazon-ssm-agent, aws/amazon-ecs-agent):
 
-* ``RegisterManagedInstance`` anonymously (``amazon-ssm-agent -register``);
+* ``RegisterManagedInstance`` anonymously (``amazon-ssm-agent -register``), with a fresh public key and
+  the machine's fingerprint (the real agent keeps one fingerprint per machine in its vault), to the
+  region's endpoint ``ssm.<region>.amazonaws.com`` -- the ``Host`` the agent names when no ``Ssm.Endpoint``
+  overrides it (``ssm_host`` sets another, e.g. a region-less lab name);
 * ``RequestManagedInstanceRoleToken`` signed with the instance id as access key -- the real agent
   signs with its RSA private key (ssm/rsaauth); the emulator reads only the credential scope, so
   SigV4 with a dummy secret is the same on the wire for it;
@@ -13,6 +16,7 @@ It sends what the real agents send (aws/amazon-ssm-agent, aws/amazon-ecs-agent):
 """
 
 import json
+import uuid
 
 import boto3
 from botocore.auth import SigV4Auth
@@ -37,11 +41,13 @@ class AgentCallError(Exception):
 class FakeAgent:
     """One host: its managed instance id and role credentials once registered."""
 
-    def __init__(self, endpoint, region="us-east-1", public_key="lab-public-key", fingerprint="lab-fingerprint"):
+    def __init__(self, endpoint, region="us-east-1", public_key=None, fingerprint=None, ssm_host=None):
         self.endpoint = endpoint.rstrip("/")
         self.region = region
         self.public_key = public_key
-        self.fingerprint = fingerprint
+        #: One per machine, as the real agent keeps it (a UUID in Vault/Store/InstanceFingerprint).
+        self.fingerprint = fingerprint or str(uuid.uuid4())
+        self.ssm_host = ssm_host or "ssm.%s.amazonaws.com" % region
         self.instance_id = None
         self.credentials = None
         self._http = URLLib3Session()
@@ -52,7 +58,7 @@ class FakeAgent:
             method="POST",
             url=self.endpoint + "/",
             data=json.dumps(body).encode("utf-8"),
-            headers={"X-Amz-Target": SSM_TARGET % operation, "Content-Type": JSON_CONTENT_TYPE},
+            headers={"X-Amz-Target": SSM_TARGET % operation, "Content-Type": JSON_CONTENT_TYPE, "Host": self.ssm_host},
         )
         if credentials is not None:
             SigV4Auth(credentials, "ssm", self.region).add_auth(request)
@@ -70,7 +76,8 @@ class FakeAgent:
             {
                 "ActivationCode": activation_code,
                 "ActivationId": activation_id,
-                "PublicKey": self.public_key,
+                # The real agent generates a new key pair for every registration (core/agent_parser.go).
+                "PublicKey": self.public_key or "lab-public-key-%s" % uuid.uuid4().hex,
                 "PublicKeyType": "Rsa",
                 "Fingerprint": self.fingerprint,
             },

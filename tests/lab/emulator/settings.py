@@ -15,6 +15,10 @@ from moto.core.utils import utcnow
 DEFAULT_CONNECTION_LOST_AFTER = 600
 #: What ``IsLatestVersion`` compares an instance's reported SSM agent version against.
 DEFAULT_LATEST_SSM_AGENT_VERSION = "3.3.1957.0"
+#: The region of the emulator's own host names (loopback, ``aws.lab.internal``), which name none.  None:
+#: unknown, so a request that names no region either (the agent's anonymous registration) is matched
+#: in whichever region holds its activation -- see ``SSMResponse._endpoint_region``.
+DEFAULT_ENDPOINT_REGION = None
 
 
 class LabSettings:
@@ -28,10 +32,12 @@ class LabSettings:
         self._defaults = {
             "connection_lost_after_seconds": DEFAULT_CONNECTION_LOST_AFTER,
             "latest_ssm_agent_version": DEFAULT_LATEST_SSM_AGENT_VERSION,
+            "endpoint_region": DEFAULT_ENDPOINT_REGION,
         }
         self.clock_offset = datetime.timedelta(0)
         self.connection_lost_after = None
         self.latest_ssm_agent_version = None
+        self.endpoint_region = None
         self.reset()
 
     def set_defaults(self, **defaults):
@@ -45,6 +51,7 @@ class LabSettings:
     def reset(self):
         with self._lock:
             self.clock_offset = datetime.timedelta(0)
+            self.endpoint_region = None
         self.update(**self._defaults)
 
     def now(self):
@@ -55,8 +62,11 @@ class LabSettings:
         with self._lock:
             self.clock_offset += datetime.timedelta(seconds=seconds)
 
-    def update(self, connection_lost_after_seconds=None, latest_ssm_agent_version=None):
+    def update(self, connection_lost_after_seconds=None, latest_ssm_agent_version=None, endpoint_region=None):
+        """Change settings; None leaves one as it is, and ``endpoint_region=""`` makes it unknown again."""
         with self._lock:
+            if endpoint_region is not None:
+                self.endpoint_region = endpoint_region or None
             if connection_lost_after_seconds is not None:
                 if connection_lost_after_seconds <= 0:
                     raise ValueError("connection_lost_after_seconds must be positive")
@@ -70,6 +80,7 @@ class LabSettings:
             "clock_offset_seconds": self.clock_offset.total_seconds(),
             "connection_lost_after_seconds": self.connection_lost_after.total_seconds(),
             "latest_ssm_agent_version": self.latest_ssm_agent_version,
+            "endpoint_region": self.endpoint_region,
         }
 
 

@@ -146,6 +146,9 @@ class Activation(BaseModel):
         self.description = description
         self.tags = [{"Key": tag["Key"], "Value": tag.get("Value", "")} for tag in tags or []]
         self.created_date = lab.now()
+        #: Fingerprints of machines registered with this activation and later deregistered: they need a
+        #: different activation to register again (see ``register_managed_instance``).
+        self.deregistered_fingerprints = set()
 
     @property
     def expired(self):
@@ -168,6 +171,9 @@ class ManagedInstance(BaseModel):
         self.public_key = public_key
         self.public_key_type = public_key_type
         self.fingerprint = fingerprint
+        #: Every fingerprint the agent has presented for this instance (at registration and with its role
+        #: token requests, which carry the current one): what identifies the machine behind it.
+        self.fingerprints = {fingerprint} if fingerprint else set()
         self.last_ping_date_time = None
         self.agent_name = None
         self.agent_version = None
@@ -323,6 +329,22 @@ class ManagedInstanceBackend(BaseBackend):
                 )
             if activation.expired:
                 raise ActivationExpired("Activation %s has expired." % activation_id)
+            # "If you want to reregister an on-premises server, edge device, or VM, you must use a different
+            # Activation Code and Activation ID than used to register the machine previously." (botocore
+            # model, DeregisterManagedInstance; SSM User Guide, "Deregistering managed nodes in a hybrid and
+            # multicloud environment").  SSM knows a machine only by what the agent sends: a fresh key pair
+            # on every registration (aws/amazon-ssm-agent core/agent_parser.go registerManagedInstance calls
+            # registration.GenerateKeyPair), and the fingerprint kept in the vault across registrations and
+            # only regenerated when the hardware changes or `-register -clear` wipes it
+            # (agent/managedInstances/fingerprint/fingerprint.go: "this is done to protect customers from
+            # launching two instances with the same instance identifier").  So the fingerprint is the host.
+            # The error code is not documented for this case; InvalidActivation is the model's code for an
+            # activation that cannot be used, and the wording here is the emulator's.
+            if fingerprint and fingerprint in activation.deregistered_fingerprints:
+                raise InvalidActivation(
+                    "The activation isn't valid for this machine: it registered with activation %s before and "
+                    "was deregistered. Register it with a different activation." % activation_id
+                )
             if activation.registrations_count >= activation.registration_limit:
                 raise InvalidActivation(
                     "Activation %s has reached its registration limit of %d."
@@ -359,8 +381,9 @@ class ManagedInstanceBackend(BaseBackend):
     def request_managed_instance_role_token(self, instance_id, fingerprint=None):
         """Temporary credentials of the activation's role, as an STS session named after the instance."""
         instance = self.get_instance(instance_id)
-        if fingerprint is not None:
+        if fingerprint:
             instance.fingerprint = fingerprint
+            instance.fingerprints.add(fingerprint)
         role = self.get_role(instance.iam_role)
         if role is None:
             raise AccessDeniedException(
@@ -381,6 +404,13 @@ class ManagedInstanceBackend(BaseBackend):
 
     @paginate(pagination_model=PAGINATION_MODEL)
     def describe_instance_information(self, filters=None, legacy_filters=None):
+        if filters is not None and legacy_filters is not None:
+            # "Attempting to use InstanceInformationFilterList and Filters leads to an exception error."
+            # (botocore model, DescribeInstanceInformationRequest.InstanceInformationFilterList).  AWS names
+            # neither code nor message; ValidationException is the code SSM answers for the other documented
+            # filter-combination rule ("Cannot mix tag or inventory filter ...", danmx/sigil#61), and the
+            # wording is the emulator's.
+            raise ValidationException("InstanceInformationFilterList and Filters cannot be used together.")
         conditions = []
         for entry in legacy_filters or []:
             key, values = entry.get("key"), entry.get("valueSet") or []
@@ -413,6 +443,14 @@ class ManagedInstanceBackend(BaseBackend):
             for value in values:
                 if not INSTANCE_ID.match(value):
                     raise InvalidInstanceId("Instance Id %s is not valid." % value)
+        if key == "ResourceType":
+            # SSM's answers, quoted in boto/boto3#3027 (two values) and aws/aws-sdk#130 (an unknown value).
+            if len(values) > 1:
+                raise InvalidInstanceInformationFilterValue("ResourceType filter may contain only one value.")
+            if values[0] not in FILTER_VALUE_ENUMS[key]:
+                raise InvalidInstanceInformationFilterValue(
+                    "ResourceType filter is invalid, valid values are EC2Instance, ManagedInstance"
+                )
         for value in values:
             if key in FILTER_VALUE_ENUMS and value not in FILTER_VALUE_ENUMS[key]:
                 raise InvalidInstanceInformationFilterValue(
@@ -421,8 +459,12 @@ class ManagedInstanceBackend(BaseBackend):
                 )
 
     def deregister_managed_instance(self, instance_id):
-        if self.instances.pop(instance_id, None) is None:
+        instance = self.instances.pop(instance_id, None)
+        if instance is None:
             raise InvalidInstanceId("Instance Id %s is not valid or not registered." % instance_id)
+        activation = self.activations.get(instance.activation_id)
+        if activation is not None:
+            activation.deregistered_fingerprints.update(instance.fingerprints)
         for access_key in [key for key, owner in self.access_keys.items() if owner == instance_id]:
             del self.access_keys[access_key]
 

@@ -5,6 +5,7 @@
 import datetime
 import functools
 import json
+import re
 
 from moto.core.exceptions import InvalidToken
 from moto.core.responses import ActionResult
@@ -13,6 +14,7 @@ from moto.ssm.exceptions import SSMException
 from moto.ssm.exceptions import ValidationException
 from moto.ssm.responses import SimpleSystemManagerResponse
 
+from ..settings import lab
 from ..signing import parse_authorization
 from .exceptions import InvalidInstanceId
 from .exceptions import InvalidNextToken
@@ -23,6 +25,14 @@ from .models import instance_for_access_key
 from .models import managed_instance_backends
 
 JSON_CONTENT_TYPE = "application/x-amz-json-1.1"
+
+#: SSM's regional host names.  The agent builds its endpoint as ``service + "." + region + "." +
+#: serviceDomain`` (aws/amazon-ssm-agent common/identity/endpoint/endpoint.go, GetServiceEndpoint);
+#: FIPS endpoints are ``ssm-fips.<region>...`` and interface VPC endpoints ``<id>.ssm.<region>.vpce.<domain>``.
+REGIONAL_SSM_HOST = re.compile(
+    r"(?:^|\.)ssm(?:-fips)?\.(?P<region>[a-z]{2}(?:-[a-z]+)+-\d+)\.(?:vpce\.)?"
+    r"(?:amazonaws\.com(?:\.cn)?|amazonaws\.eu|api\.aws)\.?(?::\d+)?$"
+)
 
 
 def to_datetime(member, value):
@@ -142,6 +152,32 @@ class SSMResponse(SimpleSystemManagerResponse):
 
     # -- the SSM agent's private API (JSON 1.1, not in botocore's model) -------------------
 
+    def _endpoint_region(self):
+        """The region of the SSM endpoint a request was sent to, or None when the emulator cannot tell.
+
+        SSM is regional: a request reaches the service of one region, through that region's endpoint.  A
+        signed request names that region in its credential scope (SigV4 signs for the endpoint's region).
+        The agent's registration is anonymous -- aws/amazon-ssm-agent agent/ssm/anonauth/anonauth_client.go
+        sets ``credentials.AnonymousCredentials``, so the SDK does not sign it -- and names its region only in
+        the host it is sent to: ``ssm.<region>.amazonaws.com`` unless ``Ssm.Endpoint`` overrides it.  The
+        emulator answers for every region on one address; when the host names no region (loopback,
+        ``aws.lab.internal``) it uses the ``endpoint_region`` lab setting, else it cannot tell (None).
+        """
+        credential = parse_authorization(self.headers.get("Authorization"))
+        if credential is not None:
+            return credential.region
+        match = REGIONAL_SSM_HOST.search((self.headers.get("Host") or "").lower())
+        if match:
+            return match.group("region")
+        return lab.endpoint_region
+
+    def _agent_backend(self, predicate):
+        """The backend of the endpoint's region; if the region is unknown, the one for which *predicate* holds."""
+        region = self._endpoint_region()
+        if region is None:
+            return find_backend(self.current_account, self.region, predicate)
+        return managed_instance_backends[self.current_account][region]
+
     def _caller_instance_id(self):
         """The managed instance id an RSA-signed agent request carries as its access key."""
         credential = parse_authorization(self.headers.get("Authorization"))
@@ -154,8 +190,11 @@ class SSMResponse(SimpleSystemManagerResponse):
         activation_id = self._get_param("ActivationId")
         if not activation_id or not self._get_param("ActivationCode"):
             raise ValidationException("ActivationId and ActivationCode are required.")
-        # The agent calls anonymously, so the request names no region: find the activation.
-        backend = find_backend(self.current_account, self.region, lambda b: activation_id in b.activations)
+        # Activations are regional: the region's SSM knows only its own, and answers InvalidActivation for any
+        # other -- AWS's own nodeadm reads that code as "Please use a valid activation code, activation id and
+        # region" (aws/eks-hybrid internal/ssm/daemon.go).  Only an endpoint of unknown region (see
+        # _endpoint_region) is matched in whichever region holds the activation.
+        backend = self._agent_backend(lambda b: activation_id in b.activations)
         instance = backend.register_managed_instance(
             activation_id=activation_id,
             activation_code=self._get_param("ActivationCode"),
@@ -168,7 +207,9 @@ class SSMResponse(SimpleSystemManagerResponse):
     @agent_operation
     def request_managed_instance_role_token(self):
         instance_id = self._caller_instance_id()
-        backend = find_backend(self.current_account, self.region, lambda b: instance_id in b.instances)
+        # Signed: the credential scope names the region; an instance exists only in its activation's region,
+        # and any other region's SSM answers as for an unknown one (InvalidInstanceId, aws/amazon-ssm-agent#381).
+        backend = self._agent_backend(lambda b: instance_id in b.instances)
         session, expiration = backend.request_managed_instance_role_token(
             instance_id, fingerprint=self._get_param("Fingerprint")
         )
@@ -188,11 +229,12 @@ class SSMResponse(SimpleSystemManagerResponse):
         if not instance_id:
             # Recent agents omit InstanceId and rely on the role session they sign with.
             credential = parse_authorization(self.headers.get("Authorization"))
-            instance = credential and instance_for_access_key(self.current_account, self.region, credential.access_key)
+            region = credential.region if credential else self.region
+            instance = credential and instance_for_access_key(self.current_account, region, credential.access_key)
             if not instance:
                 raise InvalidInstanceId("The caller is not a registered managed instance.")
             instance_id = instance.instance_id
-        backend = find_backend(self.current_account, self.region, lambda b: instance_id in b.instances)
+        backend = self._agent_backend(lambda b: instance_id in b.instances)
         backend.update_instance_information(
             instance_id,
             agent_name=self._get_param("AgentName"),
