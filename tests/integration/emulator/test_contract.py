@@ -33,6 +33,8 @@ ECS_OPERATIONS = {
     "TagResource",
     "UntagResource",
     "ListTagsForResource",
+    "PutAttributes",
+    "DeleteAttributes",
 }
 #: The agent's private calls: response members and their JSON types (agent SDK, service/ssm).
 AGENT_RESPONSES = {
@@ -162,8 +164,13 @@ def test_every_emulated_operation_answers_in_the_modelled_shape(lab, aws_client,
     arn = joined["containerInstanceArn"]
     listed = ecs.list_container_instances(cluster="contract", filter="ec2InstanceId == %s" % agent.instance_id)
     assert listed["containerInstanceArns"] == [arn]
-    described = ecs.describe_container_instances(cluster="contract", containerInstances=[arn], include=["TAGS"])
+    described = ecs.describe_container_instances(
+        cluster="contract", containerInstances=[arn], include=["TAGS", "CONTAINER_INSTANCE_HEALTH"]
+    )
     assert described["containerInstances"][0]["tags"] == [{"key": "a", "value": "b"}]
+    assert described["containerInstances"][0]["healthStatus"]["details"][0]["type"] == "CONTAINER_RUNTIME"
+    ecs.put_attributes(cluster="contract", attributes=[{"name": "zone", "value": "dc1", "targetId": arn}])
+    ecs.delete_attributes(cluster="contract", attributes=[{"name": "zone", "targetId": arn}])
     ecs.tag_resource(resourceArn=arn, tags=[{"key": "c", "value": "d"}])
     ecs.untag_resource(resourceArn=arn, tagKeys=["a"])
     assert ecs.list_tags_for_resource(resourceArn=arn)["tags"] == [{"key": "c", "value": "d"}]
@@ -191,7 +198,10 @@ def test_a_describe_of_a_seeded_fleet_conforms(lab, aws_client, checker, role):
     assert len(ssm.describe_instance_information(MaxResults=50)["InstanceInformationList"]) == 12
     assert len(ssm.describe_activations()["ActivationList"]) == 1
     arns = ecs.list_container_instances(cluster="big")["containerInstanceArns"]
-    assert len(ecs.describe_container_instances(cluster="big", containerInstances=arns)["containerInstances"]) == 12
+    described = ecs.describe_container_instances(
+        cluster="big", containerInstances=arns, include=["TAGS", "CONTAINER_INSTANCE_HEALTH"]
+    )["containerInstances"]
+    assert len(described) == 12 and all(i["healthStatus"]["overallStatus"] for i in described)
     assert checker.problems == []
 
 

@@ -7,6 +7,7 @@ import json
 
 import pytest
 from botocore.exceptions import ClientError
+from emulator.client import LabError
 
 CLUSTER = "onprem"
 
@@ -207,3 +208,179 @@ def test_cluster_tags_still_reach_moto(ecs, cluster):
     arn = ecs.describe_clusters(clusters=[cluster])["clusters"][0]["clusterArn"]
     ecs.tag_resource(resourceArn=arn, tags=[{"key": "team", "value": "platform"}])
     assert ecs.list_tags_for_resource(resourceArn=arn)["tags"] == [{"key": "team", "value": "platform"}]
+
+
+def test_health_only_when_included(lab, ecs, joined):
+    arn = joined["containerInstanceArn"]
+    assert "healthStatus" not in joined
+    assert "healthStatus" not in describe(ecs, [arn])["containerInstances"][0]
+    assert "healthStatus" not in describe(ecs, [arn], include=["TAGS"])["containerInstances"][0]
+
+    (described,) = describe(ecs, [arn], include=["CONTAINER_INSTANCE_HEALTH"])["containerInstances"]
+    assert "tags" not in described
+    health = described["healthStatus"]
+    assert health["overallStatus"] == "INITIALIZING"
+    (check,) = health["details"]
+    assert (check["type"], check["status"]) == ("CONTAINER_RUNTIME", "INITIALIZING")
+    assert check["lastStatusChange"] == check["lastUpdated"]
+    assert abs(check["lastUpdated"] - described["registeredAt"]) < datetime.timedelta(seconds=5)
+
+    both = describe(ecs, [arn], include=["TAGS", "CONTAINER_INSTANCE_HEALTH"])["containerInstances"][0]
+    assert both["tags"] == [{"key": "owner", "value": "ops"}] and both["healthStatus"]["overallStatus"]
+    drained = ecs.update_container_instances_state(cluster=CLUSTER, containerInstances=[arn], status="DRAINING")
+    assert "healthStatus" not in drained["containerInstances"][0]
+
+
+def test_health_follows_what_the_agent_reports(lab, ecs, host, joined):
+    arn = joined["containerInstanceArn"]
+
+    def health():
+        return describe(ecs, [arn], include=["CONTAINER_INSTANCE_HEALTH"])["containerInstances"][0]["healthStatus"]
+
+    (state,) = lab.set_container_instances([host.instance_id], cluster=CLUSTER, runtime_health="OK")
+    assert state["health_status"] == "OK"
+    ok = health()
+    assert ok["overallStatus"] == "OK" and ok["details"][0]["status"] == "OK"
+    lab.advance_clock(120)
+    lab.set_container_instances([arn], cluster=CLUSTER, runtime_health="OK")
+    again = health()["details"][0]
+    assert again["lastUpdated"] - again["lastStatusChange"] >= datetime.timedelta(seconds=119)
+    lab.set_container_instances([arn], cluster=CLUSTER, runtime_health="IMPAIRED")
+    impaired = health()
+    assert impaired["overallStatus"] == "IMPAIRED"
+    assert impaired["details"][0]["lastStatusChange"] == impaired["details"][0]["lastUpdated"]
+
+    with pytest.raises(LabError, match="health status must be one of"):
+        lab.set_container_instances([arn], cluster=CLUSTER, runtime_health="SICK")
+
+
+def attributes_of(ecs, arn):
+    (described,) = describe(ecs, [arn])["containerInstances"]
+    return {attribute["name"]: attribute.get("value") for attribute in described["attributes"]}
+
+
+def test_reregistration_keeps_custom_attributes_and_tags_of_the_first(ecs, host, joined):
+    """The agent restarting with its saved ARN: versions, resources and its own attributes are refreshed."""
+    arn = joined["containerInstanceArn"]
+    again = host.register_container_instance(
+        CLUSTER,
+        arn=arn,
+        attributes=[
+            {"name": "zone", "value": "dc2"},
+            {"name": "rack", "value": "r7"},
+            {"name": "ecs.capability.execute-command"},
+            {"name": "ecs.os-type", "value": "linux"},
+        ],
+        tags=[{"key": "owner", "value": "someone-else"}, {"key": "new", "value": "tag"}],
+        version_info={"agentVersion": "1.90.0", "agentHash": "new", "dockerVersion": "DockerVersion: 26"},
+    )
+    assert again["containerInstanceArn"] == arn
+    assert attributes_of(ecs, arn) == {
+        "ecs.capability.external": None,
+        "ecs.os-type": "linux",
+        "ecs.capability.execute-command": None,
+        "zone": "dc1",
+    }
+    assert ecs.list_tags_for_resource(resourceArn=arn)["tags"] == [{"key": "owner", "value": "ops"}]
+    assert describe(ecs, [arn])["containerInstances"][0]["versionInfo"]["agentVersion"] == "1.90.0"
+
+    # An agent attribute a later registration no longer sends is kept (what ECS does is not documented).
+    host.register_container_instance(CLUSTER, arn=arn)
+    assert "ecs.capability.execute-command" in attributes_of(ecs, arn)
+
+
+def test_custom_attributes_after_registration_are_put_and_deleted(ecs, joined):
+    arn = joined["containerInstanceArn"]
+    short_id = arn.rsplit("/", 1)[-1]
+    put = ecs.put_attributes(
+        cluster=CLUSTER,
+        attributes=[
+            {"name": "zone", "value": "dc2", "targetId": arn},
+            {"name": "rack", "value": "r7", "targetId": short_id, "targetType": "container-instance"},
+            {"name": "gpu", "targetId": arn},
+        ],
+    )
+    assert [attribute["name"] for attribute in put["attributes"]] == ["zone", "rack", "gpu"]
+    assert attributes_of(ecs, arn) == {
+        "ecs.capability.external": None,
+        "ecs.os-type": "linux",
+        "zone": "dc2",
+        "rack": "r7",
+        "gpu": None,
+    }
+
+    # "For custom attributes, specify the attribute name and target ID, but don't specify the value."
+    ecs.delete_attributes(cluster=CLUSTER, attributes=[{"name": "zone", "targetId": arn}])
+    ecs.delete_attributes(
+        cluster=CLUSTER, attributes=[{"name": "rack", "targetId": short_id, "targetType": "container-instance"}]
+    )
+    assert attributes_of(ecs, arn) == {"ecs.capability.external": None, "ecs.os-type": "linux", "gpu": None}
+
+
+@pytest.mark.parametrize(
+    "attribute, expected_code",
+    [
+        ({"name": "zone", "value": "x", "targetId": "0123456789abcdef0123456789abcdef"}, "InvalidParameterException"),
+        (
+            {
+                "name": "zone",
+                "value": "x",
+                "targetId": "0123456789abcdef0123456789abcdef",
+                "targetType": "container-instance",
+            },
+            "TargetNotFoundException",
+        ),
+        ({"name": "zone", "value": "x"}, "InvalidParameterException"),
+    ],
+    ids=["short-id-without-type", "unknown-instance", "no-target"],
+)
+def test_put_attributes_refuses_unknown_targets(ecs, joined, attribute, expected_code):
+    with pytest.raises(ClientError) as excinfo:
+        ecs.put_attributes(
+            cluster=CLUSTER, attributes=[{"name": "ok", "targetId": joined["containerInstanceArn"]}, attribute]
+        )
+    assert code(excinfo) == expected_code
+    assert "ok" not in attributes_of(ecs, joined["containerInstanceArn"])  # nothing applied
+    with pytest.raises(ClientError) as excinfo:
+        ecs.put_attributes(cluster="nowhere", attributes=[{"name": "ok", "targetId": joined["containerInstanceArn"]}])
+    assert code(excinfo) == "ClusterNotFoundException"
+
+
+def test_put_attributes_on_a_deregistered_instance(ecs, joined):
+    arn = joined["containerInstanceArn"]
+    ecs.deregister_container_instance(cluster=CLUSTER, containerInstance=arn)
+    with pytest.raises(ClientError) as excinfo:
+        ecs.put_attributes(cluster=CLUSTER, attributes=[{"name": "zone", "value": "x", "targetId": arn}])
+    assert code(excinfo) == "TargetNotFoundException"
+
+
+def test_tags_after_registration_are_tagged_and_untagged(ecs, host, joined):
+    arn = joined["containerInstanceArn"]
+    ecs.tag_resource(resourceArn=arn, tags=[{"key": "tier", "value": "edge"}])
+    host.register_container_instance(CLUSTER, arn=arn, tags=[{"key": "tier", "value": "core"}])
+    assert sorted((t["key"], t["value"]) for t in ecs.list_tags_for_resource(resourceArn=arn)["tags"]) == [
+        ("owner", "ops"),
+        ("tier", "edge"),
+    ]
+    ecs.untag_resource(resourceArn=arn, tagKeys=["owner", "tier"])
+    assert describe(ecs, [arn], include=["TAGS"])["containerInstances"][0].get("tags", []) == []
+
+
+def test_attribute_limits(ecs, joined):
+    """Up to 10 attributes per call, and up to 10 custom attributes per resource (botocore model, PutAttributes)."""
+    arn = joined["containerInstanceArn"]
+    eleven = [{"name": "a%d" % number, "value": "v", "targetId": arn} for number in range(11)]
+    with pytest.raises(ClientError) as excinfo:
+        ecs.put_attributes(cluster=CLUSTER, attributes=eleven)
+    assert code(excinfo) == "InvalidParameterException"
+    with pytest.raises(ClientError) as excinfo:
+        ecs.delete_attributes(cluster=CLUSTER, attributes=[{"name": a["name"], "targetId": arn} for a in eleven])
+    assert code(excinfo) == "InvalidParameterException"
+
+    ecs.put_attributes(cluster=CLUSTER, attributes=eleven[:9])  # with "zone" from the registration: 10
+    with pytest.raises(ClientError) as excinfo:
+        ecs.put_attributes(cluster=CLUSTER, attributes=eleven[9:10])
+    assert code(excinfo) == "AttributeLimitExceededException"
+    ecs.put_attributes(cluster=CLUSTER, attributes=[{"name": "zone", "value": "dc9", "targetId": arn}])  # replaces
+    custom = {name for name in attributes_of(ecs, arn) if not name.startswith("ecs.")}
+    assert len(custom) == 10 and attributes_of(ecs, arn)["zone"] == "dc9"

@@ -71,7 +71,8 @@ class LabClient:
         self._request("POST", "/_lab/reset")
 
     def settings(self, **changes):
-        """Read or change: advance_seconds, connection_lost_after_seconds, latest_ssm_agent_version."""
+        """Read or change: advance_seconds, connection_lost_after_seconds, latest_ssm_agent_version,
+        endpoint_region ("" unsets it)."""
         if changes:
             return self._request("POST", "/_lab/settings", changes)
         return self._request("GET", "/_lab/settings")
@@ -92,14 +93,17 @@ class LabClient:
         pending_tasks_count=None,
         agent_connected=None,
         region="us-east-1",
+        runtime_health=None,
     ):
-        """Give container instances (ARN, id or mi- id) tasks, or (dis)connect their agents."""
+        """Give container instances (ARN, id or mi- id) tasks, (dis)connect their agents, or have their agents
+        report the CONTAINER_RUNTIME health check (OK, IMPAIRED, INSUFFICIENT_DATA, INITIALIZING)."""
         body = {
             "cluster": cluster,
             "container_instances": list(container_instances),
             "running_tasks_count": running_tasks_count,
             "pending_tasks_count": pending_tasks_count,
             "agent_connected": agent_connected,
+            "runtime_health": runtime_health,
             "region": region,
         }
         return self._request("POST", "/_lab/ecs/container-instances", body)["container_instances"]

@@ -13,10 +13,11 @@ Endpoints (JSON in, JSON out; errors are ``{"error": message}`` with status 400/
 ``POST /_lab/seed``                        bulk-create managed (and container) instances
 ``POST /_lab/reset``                       moto reset + extension state, calls, faults, settings
 ``GET|POST /_lab/settings``                clock and thresholds: ``{advance_seconds,
-                                           connection_lost_after_seconds, latest_ssm_agent_version}``
+                                           connection_lost_after_seconds, latest_ssm_agent_version,
+                                           endpoint_region}`` (``""`` unsets endpoint_region)
 ``POST /_lab/ssm/ping``                    ``{instance_ids, seconds_ago}``: set last pings
 ``POST /_lab/ecs/container-instances``     ``{cluster, container_instances, running_tasks_count,
-                                           pending_tasks_count, agent_connected}``
+                                           pending_tasks_count, agent_connected, runtime_health}``
 =========================================  =====================================================
 
 Account and region default to moto's default account and ``us-east-1``; every body may name
@@ -259,6 +260,7 @@ class LabControl:
             running_tasks_count=body.get("running_tasks_count"),
             pending_tasks_count=body.get("pending_tasks_count"),
             agent_connected=body.get("agent_connected"),
+            runtime_health=body.get("runtime_health"),
         )
         return {
             "container_instances": [
@@ -268,6 +270,7 @@ class LabControl:
                     "running_tasks_count": instance.running_tasks_count,
                     "pending_tasks_count": instance.pending_tasks_count,
                     "agent_connected": instance.agent_connected,
+                    "health_status": (getattr(instance, "health_status", None) or {}).get("overallStatus"),
                 }
                 for instance in changed
             ]

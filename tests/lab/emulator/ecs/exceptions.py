@@ -7,3 +7,11 @@ from moto.ecs.exceptions import ECSException
 
 class ResourceNotFoundException(ECSException):
     code = "ResourceNotFoundException"
+
+
+class TargetNotFoundException(ECSException):
+    code = "TargetNotFoundException"
+
+
+class AttributeLimitExceededException(ECSException):
+    code = "AttributeLimitExceededException"

@@ -17,12 +17,33 @@ from moto.utilities.paginator import paginate
 from ..settings import lab
 from .cql import QueryError
 from .cql import compile_filter
+from .exceptions import AttributeLimitExceededException
 from .exceptions import ResourceNotFoundException
+from .exceptions import TargetNotFoundException
 
 EXTERNAL_CAPABILITY = "ecs.capability.external"
 CONTAINER_INSTANCE_STATUSES = ("ACTIVE", "DRAINING", "REGISTERING", "DEREGISTERING", "REGISTRATION_FAILED")
 MAX_DESCRIBE = 100
 MAX_UPDATE_STATE = 10
+#: "You can specify up to 10 custom attributes for each resource. You can specify up to 10 attributes in a
+#: single call." (botocore model, PutAttributes; DeleteAttributes: "up to 10 attributes for each request")
+MAX_ATTRIBUTES_PER_CALL = 10
+MAX_CUSTOM_ATTRIBUTES = 10
+
+#: Names of the attributes the agent itself reports: its capabilities (``com.amazonaws.ecs.capability.*``,
+#: ``ecs.capability.*``) and built-in attributes such as ``ecs.os-type`` -- aws/amazon-ecs-agent
+#: agent/app/agent_capability.go (capabilityPrefix, attributePrefix) and ecs-agent/api/ecs/client/
+#: ecs_client.go (getAdditionalAttributes).  Every other name is a custom attribute (ECS_INSTANCE_ATTRIBUTES,
+#: PutAttributes).
+AGENT_ATTRIBUTE_PREFIXES = ("ecs.", "com.amazonaws.ecs.")
+
+#: InstanceHealthCheckState, most severe first: "The most severe status takes precedence in the following
+#: order: IMPAIRED, INSUFFICIENT_DATA, INITIALIZING, and OK." (ECS Developer Guide, "Monitor Amazon ECS
+#: container instance health").
+HEALTH_SEVERITY = ("IMPAIRED", "INSUFFICIENT_DATA", "INITIALIZING", "OK")
+#: The one check the agent runs: aws/amazon-ecs-agent agent/app/agent.go newDoctorWithHealthchecks
+#: configures only the Docker runtime health check (agent/doctor/docker_runtime_healthcheck.go).
+RUNTIME_HEALTH_CHECK = "CONTAINER_RUNTIME"
 
 #: What an agent reports when it sends no totalResources (a small 2-vCPU, 4-GiB host).
 DEFAULT_RESOURCES = [
@@ -60,12 +81,17 @@ class ExternalContainerInstance(BaseModel):
         self.pending_tasks_count = 0
         self.version = 1
         self.registered_at = lab.now()
-        self.attributes = {}
         self.registered_resources = []
         self.remaining_resources = []
         self.version_info = {}
-        self.tags = []
-        self.update_registration(attributes, total_resources, version_info, tags)
+        # The first registration applies every attribute and tag it carries (see update_registration).
+        self.attributes = {attribute["name"]: attribute.get("value") for attribute in attributes or []}
+        self.tags = [{"key": tag["key"], "value": tag.get("value", "")} for tag in tags or []]
+        self.health_checks = {}
+        # The agent's doctor starts its runtime check as INITIALIZING (NewDockerRuntimeHealthcheck) and reports
+        # it over the telemetry session, which the emulator does not model: lab controls stand in for reports.
+        self.report_health(RUNTIME_HEALTH_CHECK, "INITIALIZING")
+        self.update_registration(attributes, total_resources, version_info)
 
     @property
     def container_instance_arn(self):
@@ -79,15 +105,53 @@ class ExternalContainerInstance(BaseModel):
             resource,
         )
 
-    def update_registration(self, attributes, total_resources, version_info, tags):
-        """Apply what a (re-)registering agent reports."""
-        self.attributes = {attribute["name"]: attribute.get("value") for attribute in attributes or []}
+    def update_registration(self, attributes, total_resources, version_info):
+        """Apply what a (re-)registering agent reports: its resources, versions and its own attributes.
+
+        On a re-registration (the agent restarting with its saved containerInstanceArn) ECS keeps the custom
+        attributes and tags of the first registration: "ECS_INSTANCE_ATTRIBUTES ... take effect only during
+        initial registration. After the agent has joined an ECS cluster, use the PutAttributes API action"
+        (aws/amazon-ecs-agent README), and container instance tags from the agent configuration "You can't
+        do this after registering" (ECS Developer Guide, "Tagging your Amazon ECS resources"); so tags and
+        custom attributes in the request are ignored here.  The agent's own attributes are refreshed: the
+        agent sends them with every registration ("Standard attributes are included with all registrations",
+        ecs-agent/api/ecs/client/ecs_client.go registerContainerInstance) and exits if the answer lacks any of
+        them (validateRegisteredAttributes/findMissingAttributes there; agent/app/agent.go
+        reregisterContainerInstance treats that AttributeError as terminal), so ECS must apply them.  Whether
+        ECS also drops an agent attribute a newer registration no longer sends is not documented: it is kept.
+        """
+        for attribute in attributes or []:
+            if attribute["name"].startswith(AGENT_ATTRIBUTE_PREFIXES):
+                self.attributes[attribute["name"]] = attribute.get("value")
+        # "Supplying a non-empty container instance ARN allows a container instance to update its registered
+        # resources." (ecs_client.go, RegisterContainerInstance)
         self.registered_resources = copy.deepcopy(total_resources or DEFAULT_RESOURCES)
         self.remaining_resources = copy.deepcopy(self.registered_resources)
         self.version_info = {key: value for key, value in (version_info or {}).items() if value is not None}
-        if tags:
-            self.tags = [{"key": tag["key"], "value": tag.get("value", "")} for tag in tags]
         self.agent_connected = True
+
+    def report_health(self, check_type, status):
+        """Record a health check result as the agent reports it (times as the agent's SetHealthcheckStatus)."""
+        if status not in HEALTH_SEVERITY:
+            raise InvalidParameterException("health status must be one of %s" % ", ".join(HEALTH_SEVERITY))
+        now = lab.now()
+        previous = self.health_checks.get(check_type)
+        changed = previous is None or previous["status"] != status
+        self.health_checks[check_type] = {
+            "type": check_type,
+            "status": status,
+            "lastUpdated": now,
+            "lastStatusChange": now if changed else previous["lastStatusChange"],
+        }
+
+    @property
+    def health_status(self):
+        """``healthStatus`` (ContainerInstanceHealthStatus): the most severe check result is the overall one."""
+        details = [dict(check) for check in self.health_checks.values()]
+        if not details:
+            return None
+        overall = min((check["status"] for check in details), key=HEALTH_SEVERITY.index)
+        return {"overallStatus": overall, "details": details}
 
 
 class ContainerInstanceBackend(BaseBackend):
@@ -111,7 +175,7 @@ class ContainerInstanceBackend(BaseBackend):
         cluster, active = self._active(cluster_str)
         existing = active.get(arn.split("/")[-1]) if arn else None
         if existing is not None:
-            existing.update_registration(attributes, total_resources, version_info, tags)
+            existing.update_registration(attributes, total_resources, version_info)
             return existing
         instance = ExternalContainerInstance(
             self.ecs, cluster.name, ec2_instance_id, attributes, total_resources, version_info, tags
@@ -200,15 +264,92 @@ class ContainerInstanceBackend(BaseBackend):
         self.inactive.setdefault(cluster.name, {})[instance.id] = instance
         return instance
 
+    def _attribute_target(self, cluster_str, attribute):
+        """The container instance an Attribute's targetId/targetType names (PutAttributes, DeleteAttributes).
+
+        "targetId: The ID of the target. You can specify the short form ID for a resource or the full Amazon
+        Resource Name (ARN)." "targetType ... is required if you use the short form ID for a resource instead
+        of the full ARN." (botocore model, Attribute); an unknown target is TargetNotFoundException ("Amazon
+        ECS container instances are cluster-specific and Region-specific", the model's description of it).
+        """
+        target_id, target_type = attribute.get("targetId"), attribute.get("targetType")
+        if not target_id:
+            # What ECS answers for an attribute without a target is not documented; moto would apply it to
+            # every instance of the cluster, which no AWS document describes.  The emulator refuses it.
+            raise InvalidParameterException("Attribute %s names no targetId." % attribute.get("name"))
+        is_arn = target_id.startswith("arn:")
+        if not is_arn and target_type != "container-instance":
+            raise InvalidParameterException(
+                "targetType must be container-instance when targetId is not an ARN: %s" % target_id
+            )
+        if is_arn and ":container-instance/" not in target_id:
+            raise TargetNotFoundException("Could not find %s" % target_id)
+        instance = self._active(cluster_str)[1].get(target_id.split("/")[-1])
+        if instance is None:
+            raise TargetNotFoundException("Could not find %s" % target_id)
+        return instance
+
+    @staticmethod
+    def _check_attribute_count(attributes):
+        # The limit is documented; the error code for breaking it is not (InvalidParameterException assumed).
+        if len(attributes) > MAX_ATTRIBUTES_PER_CALL:
+            raise InvalidParameterException(
+                "You can specify up to %d attributes in a single call." % MAX_ATTRIBUTES_PER_CALL
+            )
+
+    def put_attributes(self, cluster_str, attributes):
+        """PutAttributes on container instances: "If the attribute exists, its value is replaced" (model)."""
+        if not attributes:
+            raise InvalidParameterException("attributes can not be empty")
+        self._check_attribute_count(attributes)
+        targets = [(self._attribute_target(cluster_str, attribute), attribute) for attribute in attributes]
+        for instance in {id(instance): instance for instance, _attribute in targets}.values():
+            names = {name for name in instance.attributes if not name.startswith(AGENT_ATTRIBUTE_PREFIXES)}
+            names.update(
+                attribute["name"]
+                for target, attribute in targets
+                if target is instance and not attribute["name"].startswith(AGENT_ATTRIBUTE_PREFIXES)
+            )
+            if len(names) > MAX_CUSTOM_ATTRIBUTES:
+                # AttributeLimitExceededException: "You can apply up to 10 custom attributes for each
+                # resource." (botocore model)
+                raise AttributeLimitExceededException(
+                    "You can apply up to %d custom attributes for each resource." % MAX_CUSTOM_ATTRIBUTES
+                )
+        for instance, attribute in targets:
+            instance.attributes[attribute["name"]] = attribute.get("value")
+        return attributes
+
+    def delete_attributes(self, cluster_str, attributes):
+        """DeleteAttributes: "For custom attributes, specify the attribute name and target ID, but don't specify
+        the value." (botocore model) -- so the name alone deletes it, whatever its value (moto compares values)."""
+        if not attributes:
+            raise InvalidParameterException("attributes value is required")
+        self._check_attribute_count(attributes)
+        targets = [(self._attribute_target(cluster_str, attribute), attribute) for attribute in attributes]
+        for instance, attribute in targets:
+            instance.attributes.pop(attribute["name"], None)
+        return attributes
+
     def set_state(
-        self, cluster_str, references, running_tasks_count=None, pending_tasks_count=None, agent_connected=None
+        self,
+        cluster_str,
+        references,
+        running_tasks_count=None,
+        pending_tasks_count=None,
+        agent_connected=None,
+        runtime_health=None,
     ):
-        """Lab control: give container instances tasks or (dis)connect their agents."""
+        """Lab control: give container instances tasks, (dis)connect their agents, or report runtime health."""
         changed = []
         for reference in references:
             instance = self.find(cluster_str, reference)
             if instance is None:
                 raise InvalidParameterException("Container instance %s not found." % reference)
+            if runtime_health is not None:
+                if not isinstance(instance, ExternalContainerInstance):
+                    raise InvalidParameterException("Only external container instances report health here.")
+                instance.report_health(RUNTIME_HEALTH_CHECK, runtime_health)
             if running_tasks_count is not None:
                 instance.running_tasks_count = int(running_tasks_count)
             if pending_tasks_count is not None:

@@ -16,10 +16,26 @@ from .models import EXTERNAL_CAPABILITY
 from .models import container_instance_backends
 
 DESCRIBE_CONTAINER_INSTANCES_TAGS = "DescribeContainerInstancesResponse.containerInstances.ContainerInstance.tags"
+DESCRIBE_CONTAINER_INSTANCES_HEALTH = (
+    "DescribeContainerInstancesResponse.containerInstances.ContainerInstance.healthStatus"
+)
 
 
 class ECSResponse(EC2ContainerServiceResponse):
     """moto's ECS responses with ECS Anywhere container instances."""
+
+    # healthStatus only where asked for: "If CONTAINER_INSTANCE_HEALTH is specified, the container instance
+    # health is included in the response. If this field is omitted, tags and container instance health status
+    # aren't included in the response." (botocore model, DescribeContainerInstances include).  No other
+    # operation has an include, so their container instances never carry it.
+    RESPONSE_KEY_PATH_TO_TRANSFORMER = dict(
+        EC2ContainerServiceResponse.RESPONSE_KEY_PATH_TO_TRANSFORMER,
+        **{
+            "RegisterContainerInstanceResponse.containerInstance.healthStatus": never_return,
+            "DeregisterContainerInstanceResponse.containerInstance.healthStatus": never_return,
+            "UpdateContainerInstancesStateResponse.containerInstances.ContainerInstance.healthStatus": never_return,
+        },
+    )
 
     @property
     def container_instance_backend(self):
@@ -76,11 +92,17 @@ class ECSResponse(EC2ContainerServiceResponse):
         instances, failures = self.container_instance_backend.describe_container_instances(
             self._cluster(), self._get_param("containerInstances")
         )
-        if "TAGS" not in (self._get_param("include") or []):
-            # Per request, unlike moto's class-wide _exclude_from_response: responses run concurrently.
-            self.RESPONSE_KEY_PATH_TO_TRANSFORMER = dict(
-                self.RESPONSE_KEY_PATH_TO_TRANSFORMER, **{DESCRIBE_CONTAINER_INSTANCES_TAGS: never_return}
+        include = self._get_param("include") or []
+        excluded = {
+            path: never_return
+            for field, path in (
+                ("TAGS", DESCRIBE_CONTAINER_INSTANCES_TAGS),
+                ("CONTAINER_INSTANCE_HEALTH", DESCRIBE_CONTAINER_INSTANCES_HEALTH),
             )
+            if field not in include
+        }
+        # Per request, unlike moto's class-wide _exclude_from_response: responses run concurrently.
+        self.RESPONSE_KEY_PATH_TO_TRANSFORMER = dict(self.RESPONSE_KEY_PATH_TO_TRANSFORMER, **excluded)
         return ActionResult({"containerInstances": instances, "failures": failures})
 
     def update_container_instances_state(self):
@@ -94,6 +116,14 @@ class ECSResponse(EC2ContainerServiceResponse):
             self._cluster(), self._get_param("containerInstance"), force=bool(self._get_param("force"))
         )
         return ActionResult({"containerInstance": instance})
+
+    def put_attributes(self):
+        attributes = self.container_instance_backend.put_attributes(self._cluster(), self._get_param("attributes"))
+        return ActionResult({"attributes": attributes})
+
+    def delete_attributes(self):
+        attributes = self.container_instance_backend.delete_attributes(self._cluster(), self._get_param("attributes"))
+        return ActionResult({"attributes": attributes})
 
     def list_tags_for_resource(self):
         instance = self.container_instance_backend.tagged_instance(self._get_param("resourceArn"))
