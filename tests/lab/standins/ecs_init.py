@@ -5,17 +5,23 @@
 It is not AWS's ECS agent and runs no containers. It behaves as the real one does where the
 collection's roles can observe it:
 
-* configuration: the environment (``ecs.service`` loads ``/var/lib/ecs/ecs.config`` then
-  ``/etc/ecs/ecs.config``), then the same two files again in that order, so the latter wins;
+* configuration: only what ``/var/lib/ecs/ecs.config`` and then ``/etc/ecs/ecs.config`` say (the latter
+  wins), parsed as ecs-init parses them (``KEY=VALUE`` lines, values verbatim: no quotes removed) -- the
+  real ecs-init hands exactly those files' contents to the agent container (aws/amazon-ecs-agent
+  ecs-init/docker/docker.go, LoadEnvVars and getContainerConfig), so neither ecs-init's own process
+  environment nor ``ecs.service`` drop-ins reach the agent;
 * refuses to start without ``ECS_EXTERNAL=true`` and ``AWS_DEFAULT_REGION``, or without a running
   Docker daemon (``systemctl is-active docker`` or ``/var/run/docker.sock``);
-* takes credentials as the real agent's SDK chain does: ``AWS_ACCESS_KEY_ID``... from the
-  environment first (the "hijack" AWS users trip over), else ``/root/.aws/credentials`` profile
-  ``default`` (or ``ECS_ALTERNATE_CREDENTIAL_PROFILE``), written by the SSM agent;
+* takes credentials as the agent does on an external instance (ecs-agent/credentials/providers/
+  instance_credentials_provider.go): ``AWS_ACCESS_KEY_ID``... if the config files set them (the agent
+  container's environment), else the rotating shared credentials ``/root/.aws/credentials`` (mounted as
+  ``/rotatingcreds``), profile ``ECS_ALTERNATE_CREDENTIAL_PROFILE`` or ``default``, written by the SSM agent;
 * registers the container instance (ECS ``RegisterContainerInstance``, SigV4 by hand) at
   ``ECS_BACKEND_HOST`` or ``https://ecs.<region>.amazonaws.com``, through ``HTTP_PROXY`` /
-  ``HTTPS_PROXY`` unless ``NO_PROXY`` matches, with ``ecs.capability.external``, ``versionInfo``,
-  ``ECS_CONTAINER_INSTANCE_TAGS`` and ``ECS_INSTANCE_ATTRIBUTES``;
+  ``HTTPS_PROXY`` unless ``NO_PROXY`` matches (from the config files), with ``ecs.capability.external``,
+  ``versionInfo``, ``ECS_CONTAINER_INSTANCE_TAGS``, ``ECS_INSTANCE_ATTRIBUTES`` (first registration only,
+  as the agent sends them) and ``ecs.capability.execute-command`` only when the ECS Exec dependencies
+  are under ``/var/lib/ecs/deps/execute-command``;
 * keeps the registration in ``/var/lib/ecs/data/agent.db`` and refuses a changed ``ECS_CLUSTER``
   while that checkpoint exists (AWS's "move to another cluster" procedure removes it);
 * serves ``http://localhost:51678/v1/metadata`` and logs to ``/var/log/ecs/ecs-agent.log``.
@@ -25,6 +31,7 @@ import datetime
 import http.server
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -39,6 +46,13 @@ CONFIG_FILES = (ROOT + "/var/lib/ecs/ecs.config", ROOT + "/etc/ecs/ecs.config")
 AGENT_LOG = ROOT + "/var/log/ecs/ecs-agent.log"
 INIT_LOG = ROOT + "/var/log/ecs/ecs-init.log"
 DOCKER_SOCKET = ROOT + "/var/run/docker.sock"
+CREDENTIALS_FILE = ROOT + "/root/.aws/credentials"
+#: ECS Exec's dependencies on the host, which ecs-init mounts into the agent container as
+#: /managed-agents (ecs-init/docker/docker.go: hostResourcesRootDir, getCapabilityBinds).
+EXEC_DEPS = ROOT + "/var/lib/ecs/deps/execute-command"
+EXEC_REQUIRED_CERTS = ("tls-ca-bundle.pem",)
+EXEC_REQUIRED_BINARIES = ("amazon-ssm-agent", "ssm-agent-worker", "ssm-session-worker")
+EXEC_VERSION = re.compile(r"^\d+(\.\d+)*$")
 TERMINAL_EXIT = 5  # the real agent's "do not restart me" exit code
 TARGET_PREFIX = "AmazonEC2ContainerServiceV20141113."
 
@@ -58,30 +72,35 @@ def log(path, level, message, *args):
     stream.flush()
 
 
-def parse_env_file(path):
-    """systemd ``EnvironmentFile`` syntax, enough of it: KEY=VALUE lines, # comments, optional quotes."""
+def read_config_file(path):
+    """One config file as ecs-init reads it (ecs-init/docker/docker.go, getEnvVars): the whole file trimmed,
+    split into lines, each trimmed and split at its first ``=``; lines without one are skipped, and keys and
+    values are taken as they are -- no comments, no quotes removed (``A="b"`` gives the agent ``"b"``)."""
     values = {}
     try:
         with open(path, encoding="utf-8") as handle:
-            lines = handle.read().splitlines()
+            text = handle.read()
     except OSError:
         return values
-    for line in lines:
-        line = line.strip()
-        if not line or line.startswith(("#", ";")) or "=" not in line:
-            continue
-        key, value = line.split("=", 1)
-        value = value.strip()
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
-            value = value[1:-1]
-        values[key.strip()] = value
+    for line in text.strip().split("\n"):
+        parts = line.strip().split("=", 1)
+        if len(parts) == 2:
+            values[parts[0]] = parts[1]
     return values
 
 
 def load_config():
-    config = dict(os.environ)
+    """The agent's configuration: /var/lib/ecs/ecs.config, then /etc/ecs/ecs.config over it.
+
+    ecs-init's LoadEnvVars merges loadCustomInstanceEnvVars (/var/lib/ecs/ecs.config) and then
+    loadUsrEnvVars (/etc/ecs/ecs.config, "Overriding instance config"), and getContainerConfig gives the
+    agent container those values over ecs-init's defaults -- not ecs-init's own environment, so what
+    ``ecs.service`` drop-ins set (``Environment=``) never reaches the agent.  The proxy variables ecs-init
+    itself uses for its own downloads are outside what this stand-in models.
+    """
+    config = {}
     for path in CONFIG_FILES:
-        config.update(parse_env_file(path))
+        config.update(read_config_file(path))
     return config
 
 
@@ -135,18 +154,26 @@ def docker_version():
 
 
 def credentials(config):
-    """The SDK default chain as the agent sees it: environment first, then the shared file."""
+    """The agent's credentials on an external instance, from *config* (the agent container's environment).
+
+    ecs-agent/credentials/providers/instance_credentials_provider.go (NewInstanceCredentialsCache, external):
+    environment variables first -- which, in the agent container, only the config files can set -- then
+    the rotating shared credentials provider: /rotatingcreds/credentials, which ecs-init mounts from the
+    host's /root/.aws when ECS_EXTERNAL=true (ecs-init/docker/docker.go, externalEnvCredsHostDir), profile
+    ECS_ALTERNATE_CREDENTIAL_PROFILE else ``default`` (rotating_shared_credentials_provider_v2.go).  The
+    chain's later members -- shared files inside the agent container, and EC2 role credentials, which an
+    external instance cannot reach -- have nothing to give here.
+    """
     if config.get("AWS_ACCESS_KEY_ID") and config.get("AWS_SECRET_ACCESS_KEY"):
         return {
             "access_key": config["AWS_ACCESS_KEY_ID"],
             "secret_key": config["AWS_SECRET_ACCESS_KEY"],
             "token": config.get("AWS_SESSION_TOKEN"),
         }
-    profile = config.get("ECS_ALTERNATE_CREDENTIAL_PROFILE") or config.get("AWS_PROFILE") or "default"
-    path = config.get("AWS_SHARED_CREDENTIALS_FILE") or ROOT + "/root/.aws/credentials"
+    profile = config.get("ECS_ALTERNATE_CREDENTIAL_PROFILE") or "default"
     section, values = None, {}
     try:
-        with open(path, encoding="utf-8") as handle:
+        with open(CREDENTIALS_FILE, encoding="utf-8") as handle:
             lines = handle.read().splitlines()
     except OSError:
         return None
@@ -223,6 +250,37 @@ def checkpoint_path(config):
     return ROOT + (config.get("ECS_DATADIR") or "/var/lib/ecs/data") + "/agent.db"
 
 
+def _is_dir(path):
+    return os.path.isdir(path)
+
+
+def _is_file(path):
+    return os.path.exists(path) and not os.path.isdir(path)
+
+
+def exec_dependencies_present():
+    """Whether the agent would advertise ``ecs.capability.execute-command`` on this host.
+
+    aws/amazon-ecs-agent agent/app/agent_capability.go, appendExecCapabilities, with the Linux lists of
+    agent_capability_unix.go: the directories bin, config and certs under execute-command, the file
+    certs/tls-ca-bundle.pem, and at least one bin/<version> directory (named ``^\\d+(\\.\\d+)*$``) holding
+    the files amazon-ssm-agent, ssm-agent-worker and ssm-session-worker.  ecs-init binds config whenever the
+    execute-command directory exists, and Docker creates it then (ecs-init/docker/docker.go,
+    getCapabilityBinds), so on a host config is present as soon as execute-command is.
+    """
+    certs, bins = os.path.join(EXEC_DEPS, "certs"), os.path.join(EXEC_DEPS, "bin")
+    if not (_is_dir(bins) and _is_dir(certs)):
+        return False
+    if not all(_is_file(os.path.join(certs, name)) for name in EXEC_REQUIRED_CERTS):
+        return False
+    for version in sorted(os.listdir(bins)):
+        directory = os.path.join(bins, version)
+        if EXEC_VERSION.match(version) and _is_dir(directory):
+            if all(_is_file(os.path.join(directory, name)) for name in EXEC_REQUIRED_BINARIES):
+                return True
+    return False
+
+
 def register(config, state, creds):
     region = config["AWS_DEFAULT_REGION"]
     endpoint = awsreq.endpoint_url(config.get("ECS_BACKEND_HOST") or "ecs.%s.amazonaws.com" % region)
@@ -234,8 +292,13 @@ def register(config, state, creds):
         {"name": "com.amazonaws.ecs.capability.docker-remote-api.1.17"},
         {"name": "com.amazonaws.ecs.capability.logging-driver.json-file"},
     ]
-    for name, value in sorted(json.loads(config.get("ECS_INSTANCE_ATTRIBUTES") or "{}").items()):
-        attributes.append({"name": name, "value": str(value)})
+    if exec_dependencies_present():
+        attributes.append({"name": "ecs.capability.execute-command"})
+    if not state.arn:
+        # "Custom attribute registration only happens on initial instance registration." (ecs-agent/api/ecs/
+        # client/ecs_client.go, registerContainerInstance); tags go with every registration, as there.
+        for name, value in sorted(json.loads(config.get("ECS_INSTANCE_ATTRIBUTES") or "{}").items()):
+            attributes.append({"name": name, "value": str(value)})
     payload = {
         "cluster": state.cluster,
         "totalResources": resources(),
@@ -301,7 +364,9 @@ def start():
             log(
                 AGENT_LOG,
                 "error",
-                "Unable to get credentials: no credentials in the environment or /root/.aws/credentials; retrying",
+                "Unable to get credentials: none in the ECS config files or in /root/.aws/credentials "
+                "(profile %s); retrying",
+                load_config().get("ECS_ALTERNATE_CREDENTIAL_PROFILE") or "default",
             )
         else:
             try:
