@@ -12,6 +12,7 @@ import os
 import socket
 import subprocess
 import time
+import urllib.parse
 
 import pytest
 
@@ -62,6 +63,8 @@ ip route
 getent hosts deb.debian.org || echo "no DNS"
 # The proxy refuses what is not on its allowlist (and resolves nothing for it).
 http_proxy={proxy} python3 -c "import urllib.request as u; u.urlopen('http://example.invalid/')" 2>&1 | tail -1
+# The site proxy wants its user and password.
+http_proxy={anonymous} python3 -c "import urllib.request as u; u.urlopen('http://deb.debian.org/debian/')" 2>&1 | tail -1
 """
 
 FETCH_AND_INSTALL = """\
@@ -69,10 +72,10 @@ cd /tmp
 fetch() {{
     http_proxy={proxy} python3 -c "import sys, urllib.request as u; u.urlretrieve(*sys.argv[1:])" "$1" "${{1##*/}}"
 }}
-for url in {ssm_deb} {ssm_deb}.sig {ssm_deb}.sha256 {ecs_deb} {ecs_deb}.asc {key_url}; do fetch "$url"; done
+for url in {ssm_deb} {ssm_deb}.sig {ssm_deb}.sha256 {ecs_deb} {ecs_deb}.asc {ssm_key} {ecs_key}; do fetch "$url"; done
 sha256sum -c amazon-ssm-agent.deb.sha256
 export GNUPGHOME=$(mktemp -d)
-gpg --batch --quiet --import lab-signing-key.asc
+gpg --batch --quiet --import ssm-signing-key.asc ecs-signing-key.asc
 gpg --batch --status-fd 1 --verify amazon-ssm-agent.deb.sig amazon-ssm-agent.deb
 gpg --batch --status-fd 1 --verify amazon-ecs-init-latest.amd64.deb.asc amazon-ecs-init-latest.amd64.deb
 gpgconf --kill all
@@ -168,15 +171,26 @@ def test_status_and_inventory(running_lab):
         assert running_lab.controller[key]
     for key in (
         "ecs_anywhere_artifact_base_url",
-        "ecs_anywhere_gpg_fingerprints",
-        "ecs_anywhere_gpg_keyring",
-        "ecs_anywhere_gpg_key_url",
+        "ecs_anywhere_ssm_agent_gpg_fingerprints",
+        "ecs_anywhere_ssm_agent_gpg_key_url",
+        "ecs_anywhere_ecs_agent_gpg_fingerprints",
+        "ecs_anywhere_ecs_agent_gpg_key_file",
+        "ecs_anywhere_ecs_exec_binaries_sha256",
         "ecs_anywhere_ssm_endpoint",
         "ecs_anywhere_ecs_endpoint",
     ):
         assert running_lab.group_vars[key], key
     assert all(values["ecs_anywhere_proxy_url"].startswith("http://") for values in running_lab.hosts.values())
-    assert os.path.exists(running_lab.group_vars["ecs_anywhere_gpg_keyring"])
+    assert os.path.exists(running_lab.group_vars["ecs_anywhere_ecs_agent_gpg_key_file"])
+    # Two vendors, two keys: neither list accepts the other package's signer.
+    assert set(running_lab.group_vars["ecs_anywhere_ssm_agent_gpg_fingerprints"]).isdisjoint(
+        running_lab.group_vars["ecs_anywhere_ecs_agent_gpg_fingerprints"]
+    )
+    # Ansible logs in as an ordinary user and gets root only through sudo.
+    assert running_lab.group_vars["ansible_user"] != "root"
+    for host in running_lab.hosts:
+        out = running_lab.ssh(host, "id -u ops; su - ops -c 'id -u; sudo -n id -u'")
+        assert out.split() == ["1000", "1000", "0"], out
 
 
 def test_ansible_setup_over_ssh(running_lab):
@@ -218,15 +232,21 @@ def test_no_direct_egress(running_lab):
         listener.listen()
         port = listener.getsockname()[1]
         for host, values in running_lab.hosts.items():
-            gateway = values["ecs_anywhere_proxy_url"].split("//")[1].split(":")[0]
+            gateway = urllib.parse.urlsplit(values["ecs_anywhere_proxy_url"]).hostname
             targets = "%s:80 %s:%d %s:3128" % (mirror_ip, gateway, port, gateway)
-            out = running_lab.ssh(host, EGRESS_PROBE.format(targets=targets, proxy=values["ecs_anywhere_proxy_url"]))
+            out = running_lab.ssh(
+                host,
+                EGRESS_PROBE.format(
+                    targets=targets, proxy=values["ecs_anywhere_proxy_url"], anonymous="http://%s:3128" % gateway
+                ),
+            )
             assert "%s:80 blocked" % mirror_ip in out, out
             assert "%s:%d blocked" % (gateway, port) in out, out
             assert "%s:3128 CONNECTED" % gateway in out, out
             assert "default" not in out, out
             assert "no DNS" in out, out
             assert "403" in out, out
+            assert "407" in out, out
 
 
 def test_agents_install_register_and_join(running_lab, request):
@@ -240,7 +260,8 @@ def test_agents_install_register_and_join(running_lab, request):
     iam.create_role(RoleName=ROLE, AssumeRolePolicyDocument=json.dumps(trust))
     ecs.create_cluster(clusterName=CLUSTER)
     activation = ssm.create_activation(IamRole=ROLE, RegistrationLimit=2, DefaultInstanceName="lab")
-    fingerprint = running_lab.group_vars["ecs_anywhere_gpg_fingerprints"][0]
+    ssm_fingerprint = running_lab.group_vars["ecs_anywhere_ssm_agent_gpg_fingerprints"][0]
+    ecs_fingerprint = running_lab.group_vars["ecs_anywhere_ecs_agent_gpg_fingerprints"][0]
     base = running_lab.group_vars["ecs_anywhere_artifact_base_url"]
     instance_ids = {}
     for host, values in running_lab.hosts.items():
@@ -251,11 +272,13 @@ def test_agents_install_register_and_join(running_lab, request):
                 proxy=proxy,
                 ssm_deb="%s/amazon-ssm-%s/latest/debian_amd64/amazon-ssm-agent.deb" % (base, region),
                 ecs_deb="%s/amazon-ecs-agent-%s/amazon-ecs-init-latest.amd64.deb" % (base, region),
-                key_url=values["ecs_anywhere_gpg_key_url"],
+                ssm_key=values["ecs_anywhere_ssm_agent_gpg_key_url"],
+                ecs_key=base + "/keys/ecs-signing-key.asc",
                 ssm_endpoint=values["ecs_anywhere_ssm_endpoint"],
             ),
         )
-        assert out.count("[GNUPG:] VALIDSIG %s" % fingerprint) == 2, out
+        assert out.count("[GNUPG:] VALIDSIG %s" % ssm_fingerprint) == 1, out
+        assert out.count("[GNUPG:] VALIDSIG %s" % ecs_fingerprint) == 1, out
         assert out.count("LAB STAND-IN") == 2, out
 
         register = dict(proxy=proxy, id=activation["ActivationId"], region=region)

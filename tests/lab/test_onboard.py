@@ -1,11 +1,16 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""playbooks/onboard.yml end to end on two lab hosts (bookworm, trixie) behind the site proxy:
-check mode changes nothing, the first run joins both hosts to the cluster (as the emulator sees it),
-deletes its activation, never prints the activation code, and a second run changes nothing at all.
+"""playbooks/onboard.yml end to end on two lab hosts (bookworm, trixie), logged in as the ordinary user `ops` with
+sudo, behind the site proxy that wants a password: check mode changes nothing; the first run, at -vvvv and with
+private registry credentials, joins both hosts to the cluster (as the emulator sees it), deletes its activation and
+prints none of the secrets; the files that hold them are root-only; a second run changes nothing; attributes and tags
+changed after registration reach ECS through the controller.
 """
 
+import base64
+import json
 import os
+import secrets
 import subprocess
 
 import pytest
@@ -17,6 +22,12 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 ANSIBLE_PLAYBOOK = os.path.join(REPO, ".venv", "bin", "ansible-playbook")
 PLAYBOOK = os.path.join(REPO, "playbooks", "onboard.yml")
 CLUSTER = "onprem-onboard"
+# A private registry credential as a site would set it (ECS_ENGINE_AUTH_DATA); the token is this run's own.
+REGISTRY_TOKEN = "registry-" + secrets.token_hex(12)
+REGISTRY = {
+    "ecs_agent_engine_auth_type": "dockercfg",
+    "ecs_agent_engine_auth_data": {"https://registry.example.com": {"auth": REGISTRY_TOKEN, "email": "ops@example.com"}},
+}
 
 pytestmark = needs_lab
 
@@ -27,10 +38,10 @@ def running_lab():
         yield running
 
 
-def onboard(running_lab, *options):
+def onboard(running_lab, *options, playbook=PLAYBOOK):
     env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
-    command = [ANSIBLE_PLAYBOOK, "-i", running_lab.inventory_path, PLAYBOOK, "-e", "ecs_anywhere_cluster=" + CLUSTER]
-    result = subprocess.run(command + list(options), env=env, capture_output=True, text=True, check=False, timeout=1200)
+    command = [ANSIBLE_PLAYBOOK, "-i", running_lab.inventory_path, playbook, "-e", "ecs_anywhere_cluster=" + CLUSTER]
+    result = subprocess.run(command + list(options), env=env, capture_output=True, text=True, check=False, timeout=1800)
     assert result.returncode == 0, result.stdout[-8000:] + result.stderr[-3000:]
     return result.stdout + result.stderr
 
@@ -45,7 +56,45 @@ def changed(output):
     return counts
 
 
-def test_onboard_check_then_join_then_nothing_to_do(running_lab):
+def secret_vars(tmp_path, values):
+    path = tmp_path / "site-secrets.json"
+    path.write_text(json.dumps(values), encoding="utf-8")
+    path.chmod(0o600)
+    return "@" + str(path)
+
+
+def onboard_keeping_the_code(running_lab, tmp_path, *options):
+    """onboard.yml, then a no_log play that saves the run's activation code to a 0600 file for the secret check."""
+    code_file = tmp_path / "code"
+    wrapper = tmp_path / "onboard-and-keep-code.yml"
+    wrapper.write_text(
+        json.dumps(
+            [
+                {"ansible.builtin.import_playbook": PLAYBOOK},
+                {
+                    "name": "Keep the activation code where only the test reads it",
+                    "hosts": "localhost",
+                    "gather_facts": False,
+                    "tasks": [
+                        {
+                            "ansible.builtin.copy": {
+                                "content": "{{ onboard_activation.activation_code }}",
+                                "dest": str(code_file),
+                                "mode": "0600",
+                            },
+                            "no_log": True,
+                        }
+                    ],
+                },
+            ]
+        ),
+        encoding="utf-8",
+    )
+    output = onboard(running_lab, *options, playbook=str(wrapper))
+    return output, code_file.read_text(encoding="utf-8")
+
+
+def test_onboard_check_then_join_then_nothing_to_do(running_lab, tmp_path):
     ecs, ssm = running_lab.aws("ecs"), running_lab.aws("ssm")
 
     checked = onboard(running_lab, "--check")
@@ -53,8 +102,13 @@ def test_onboard_check_then_join_then_nothing_to_do(running_lab):
     clusters = ecs.describe_clusters(clusters=[CLUSTER])["clusters"]
     assert [c for c in clusters if c["status"] == "ACTIVE"] == [], "check mode created the cluster"
     assert ssm.describe_activations()["ActivationList"] == [], "check mode created an activation"
+    for host in running_lab.hosts:
+        assert running_lab.ssh(host, "test -e /var/lib/amazon/ssm && echo yes || echo no").strip() == "no"
 
-    first = onboard(running_lab, "-v")
+    # As a site keeps secrets: in a vars file (a vault in real life), not on the command line, which
+    # ansible-playbook echoes at -vvvv.
+    registry = secret_vars(tmp_path, REGISTRY)
+    first, code = onboard_keeping_the_code(running_lab, tmp_path, "-vvvv", "-e", registry)
     arns = ecs.list_container_instances(cluster=CLUSTER)["containerInstanceArns"]
     instances = ecs.describe_container_instances(cluster=CLUSTER, containerInstances=arns)["containerInstances"]
     managed = {
@@ -65,16 +119,67 @@ def test_onboard_check_then_join_then_nothing_to_do(running_lab):
     joined = sorted(managed[i["ec2InstanceId"]] for i in instances if i["ec2InstanceId"] in managed)
     assert joined == sorted(running_lab.hosts)
     assert all(i["status"] == "ACTIVE" and i["agentConnected"] for i in instances)
+    # ECS Exec's dependencies are in place, so the agent advertises the capability.
+    assert all(
+        any(a["name"] == "ecs.capability.execute-command" for a in i["attributes"]) for i in instances
+    ), instances
     assert ssm.describe_activations()["ActivationList"] == [], "the run's activation was not deleted"
-    for host, hostvars in running_lab.hosts.items():
-        daemon = running_lab.ssh(host, "systemctl is-active docker; systemctl show docker -p Environment")
-        assert daemon.startswith("active\n") and "HTTPS_PROXY=%s" % hostvars["ecs_anywhere_proxy_url"] in daemon
-    # The tasks that hold the code are censored (test_role_ssm_agent.py greps a real code's absence).
-    hidden = "the output has been hidden due to the fact that 'no_log: true' was specified for this result"
-    for task in ("Activation for the hosts not registered yet", "ecs_anywhere.fleet.ssm_agent : Register the agent"):
-        section = first.split("TASK [%s" % task, 1)[1].split("TASK [", 1)[0]
-        assert hidden in section, section
 
-    again = onboard(running_lab)
+    # None of the secrets is in the output, in any form it travels in.
+    password = running_lab.state["proxy_credentials"].split(":", 1)[1]
+    leaks = {"activation code": code, "proxy password": password, "registry credentials": REGISTRY_TOKEN}
+    assert len(code) >= 20
+    for host in running_lab.hosts:
+        vault = running_lab.ssh(host, "cat /var/lib/amazon/ssm/Vault/Store/RegistrationKey")
+        private_key = json.loads(vault)["privateKey"]
+        assert private_key.startswith("LABPRIVATEKEY")
+        leaks["%s private key" % host] = private_key
+        leaks["%s vault file (base64, as slurp sends it)" % host] = base64.b64encode(vault.encode()).decode()
+        config = running_lab.ssh(host, "cat /etc/ecs/ecs.config")
+        assert REGISTRY_TOKEN in config and password in config, "the settings did not reach the agent's config"
+    found = [what for what, value in leaks.items() if value in first]
+    assert found == [], "secrets in the -vvvv output: %s" % found
+
+    for host, hostvars in running_lab.hosts.items():
+        modes = running_lab.ssh(
+            host,
+            "stat -c '%a %U %n' /etc/ecs/ecs.config /var/lib/ecs/ecs.config /etc/systemd/system/*.service.d/http-proxy.*",
+        )
+        assert [line.split()[:2] for line in modes.splitlines()] == [["600", "root"]] * 8, modes
+        # The daemon runs with the proxy (from the root-only file, not from the unit's visible Environment=).
+        daemon = running_lab.ssh(
+            host,
+            "systemctl is-active docker; systemctl show docker -p Environment;"
+            " tr '\\0' '\\n' < /proc/$(systemctl show -p MainPID --value docker)/environ",
+        )
+        assert daemon.startswith("active\nEnvironment=\n"), daemon
+        assert "HTTPS_PROXY=%s" % hostvars["ecs_anywhere_proxy_url"] in daemon
+        exec_deps = running_lab.ssh(host, "cd /var/lib/ecs/deps/execute-command && stat -c '%a %n' certs/* bin/*/*")
+        assert exec_deps.split() == [
+            "400", "certs/tls-ca-bundle.pem",
+            "755", "bin/3.3.4108.0/amazon-ssm-agent",
+            "755", "bin/3.3.4108.0/ssm-agent-worker",
+            "755", "bin/3.3.4108.0/ssm-session-worker",
+        ], exec_deps
+
+    again = onboard(running_lab, "-e", registry)
     assert changed(again) == {name: 0 for name in list(running_lab.hosts) + ["localhost"]}, changed(again)
     assert len(ecs.list_container_instances(cluster=CLUSTER)["containerInstanceArns"]) == 2
+
+
+def test_attributes_and_tags_changed_after_registration_reach_ecs(running_lab, tmp_path):
+    ecs = running_lab.aws("ecs")
+    later = {"ecs_agent_instance_attributes": {"rack": "b7"}, "ecs_agent_instance_tags": {"owner": "platform"}}
+    settings = secret_vars(tmp_path, dict(REGISTRY, **later))
+
+    onboard(running_lab, "-e", settings)
+
+    arns = ecs.list_container_instances(cluster=CLUSTER)["containerInstanceArns"]
+    instances = ecs.describe_container_instances(cluster=CLUSTER, containerInstances=arns, include=["TAGS"])
+    for instance in instances["containerInstances"]:
+        assert {"name": "rack", "value": "b7"} in [
+            {"name": a["name"], "value": a.get("value")} for a in instance["attributes"]
+        ], instance["attributes"]
+        assert {"key": "owner", "value": "platform"} in instance["tags"], instance["tags"]
+    again = onboard(running_lab, "-e", settings)
+    assert changed(again) == {name: 0 for name in list(running_lab.hosts) + ["localhost"]}, changed(again)

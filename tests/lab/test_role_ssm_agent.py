@@ -57,6 +57,7 @@ CONTROLLER_PLAY = {
 HOST_PLAY = {
     "name": "SSM agent on the hosts",
     "hosts": "ecs_anywhere_hosts",
+    "become": True,
     "roles": [
         {
             "role": "ecs_anywhere.fleet.ssm_agent",
@@ -90,15 +91,46 @@ def recap(output, host):
     return dict(part.split("=") for part in line.split()[2:])
 
 
-def test_a_package_signed_by_another_key_is_refused(running_lab, tmp_path):
-    wrong = json.dumps({"ssm_agent_gpg_fingerprints": ["0123456789ABCDEF0123456789ABCDEF01234567"]})
+def installed(running_lab, host, package="amazon-ssm-agent"):
+    return running_lab.ssh(host, "dpkg-query -W -f='${Status}' %s 2>/dev/null || echo absent" % package).strip()
 
-    output = play(running_lab, tmp_path, [HOST_PLAY], "-e", wrong, expect_rc=2)
 
-    assert "is not signed by a key in the pinned fingerprints" in output
+def test_without_become_one_clear_error_and_nothing_changed(running_lab, tmp_path):
+    plain = dict(HOST_PLAY, become=False)
+
+    output = play(running_lab, tmp_path, [plain], expect_rc=2)
+
+    assert "the role needs root: set become: true on the play" in output
     for host in running_lab.hosts:
-        installed = running_lab.ssh(host, "dpkg-query -W -f='${Status}' amazon-ssm-agent 2>/dev/null || echo absent")
-        assert installed.strip() == "absent"
+        assert installed(running_lab, host) == "absent"
+        assert running_lab.ssh(host, "ls /var/cache/ecs-anywhere 2>/dev/null || echo none").strip() == "none"
+
+
+@pytest.mark.parametrize(
+    "pins",
+    [
+        ["0123456789ABCDEF0123456789ABCDEF01234567"],
+        "ecs",  # the other vendor's key: valid, trusted by the lab, but not the SSM agent's signer
+    ],
+)
+def test_a_package_signed_by_another_key_is_refused(running_lab, tmp_path, pins):
+    if pins == "ecs":
+        pins = running_lab.group_vars["ecs_anywhere_ecs_agent_gpg_fingerprints"]
+        # Both public keys are offered; only the pinned list decides.
+        key = running_lab.state["mirror"]["public_keys"]
+        keyring = tmp_path / "both.asc"
+        keyring.write_text(open(key["ssm"]).read() + open(key["ecs"]).read(), encoding="utf-8")
+        extra = {"ssm_agent_gpg_fingerprints": pins, "ssm_agent_gpg_key_url": "", "ssm_agent_gpg_key_file": str(keyring)}
+    else:
+        extra = {"ssm_agent_gpg_fingerprints": pins}
+
+    output = play(running_lab, tmp_path, [HOST_PLAY], "-e", json.dumps(extra), expect_rc=2)
+
+    assert "which is not a pinned fingerprint" in output and "nothing was installed" in output
+    for host in running_lab.hosts:
+        assert installed(running_lab, host) == "absent"
+        # Nothing of the refused download stays behind to be reused.
+        assert running_lab.ssh(host, "find /var/cache/ecs-anywhere -type f | wc -l").strip() == "0"
 
 
 def test_check_run_install_and_repeat(running_lab, tmp_path):
@@ -108,13 +140,14 @@ def test_check_run_install_and_repeat(running_lab, tmp_path):
     checked = play(running_lab, tmp_path, [HOST_PLAY], "--check")
     for host in hosts:
         assert int(recap(checked, host)["changed"]) > 0
-        installed = running_lab.ssh(host, "dpkg-query -W -f='${Status}' amazon-ssm-agent 2>/dev/null || echo absent")
-        assert installed.strip() == "absent"
+        assert installed(running_lab, host) == "absent"
 
     code_file = tmp_path / "code"
     first = play(running_lab, tmp_path, [CONTROLLER_PLAY, HOST_PLAY], "-vvv", "-e", "code_file=%s" % code_file)
     code = code_file.read_text(encoding="utf-8")
     assert len(code) >= 20 and code not in first, "the activation code reached the output"
+    password = running_lab.state["proxy_credentials"].split(":", 1)[1]
+    assert password not in first, "the proxy password reached the output"
     activation = ssm.describe_activations(Filters=[dict(FilterKey="IamRole", FilterValues=[ROLE])])["ActivationList"][0]
     assert activation["RegistrationsCount"] == 2
     managed = ssm.describe_instance_information(
@@ -125,10 +158,11 @@ def test_check_run_install_and_repeat(running_lab, tmp_path):
         out = running_lab.ssh(
             host,
             "systemctl is-active amazon-ssm-agent; systemctl is-enabled amazon-ssm-agent;"
-            " cat /etc/systemd/system/amazon-ssm-agent.service.d/http-proxy.conf;"
+            " stat -c %a /etc/systemd/system/amazon-ssm-agent.service.d/http-proxy.env;"
+            " cat /etc/systemd/system/amazon-ssm-agent.service.d/http-proxy.env;"
             ' python3 -c \'import json; print(json.load(open("/var/lib/amazon/ssm/registration"))["ManagedInstanceID"])\'',
         )
-        assert out.startswith("active\nenabled\n")
+        assert out.startswith("active\nenabled\n600\n")
         assert "https_proxy=%s" % running_lab.hosts[host]["ecs_anywhere_proxy_url"] in out
         assert out.strip().splitlines()[-1] in {i["InstanceId"] for i in managed}
 

@@ -84,11 +84,50 @@ needs_lab = pytest.mark.skipif(
 )
 
 
-@contextlib.contextmanager
 def two_hosts(inventory_name):
     """A fresh lab with one bookworm and one trixie host, torn down afterwards."""
+    return lab_hosts(inventory_name)
+
+# An SSM agent installed the way Ubuntu images ship it, as a snap: AWS's installer detects it by
+# `systemctl is-enabled snap.amazon-ssm-agent.amazon-ssm-agent.service` and then uses the unit and
+# /snap/amazon-ssm-agent/current/amazon-ssm-agent instead of installing the .deb
+# (ecs-anywhere-install.sh, "Detected SSM agent installed via snap"). snapd names an app's unit
+# snap.<snap>.<app>.service and writes it to /etc/systemd/system; the lab puts the stand-in agent's
+# program where the snap's would be and a unit of that name that runs it (no snapd, no squashfs).
+SNAP_LAYOUT = """\
+cd "$(mktemp -d)"
+http_proxy={proxy} python3 -c "import sys, urllib.request as u; u.urlretrieve(sys.argv[1], 'agent.deb')" {deb}
+dpkg-deb -x agent.deb unpacked
+mkdir -p /snap/amazon-ssm-agent/current /etc/amazon/ssm
+install -m 0755 unpacked/usr/bin/amazon-ssm-agent /snap/amazon-ssm-agent/current/amazon-ssm-agent
+cat > /etc/systemd/system/snap.amazon-ssm-agent.amazon-ssm-agent.service <<'UNIT'
+[Unit]
+Description=Service for snap application amazon-ssm-agent.amazon-ssm-agent (LAB STAND-IN layout)
+After=network-online.target
+[Service]
+ExecStart=/snap/amazon-ssm-agent/current/amazon-ssm-agent
+Restart=always
+RestartSec=5
+[Install]
+WantedBy=multi-user.target
+UNIT
+systemctl daemon-reload
+systemctl enable --now snap.amazon-ssm-agent.amazon-ssm-agent.service
+"""
+
+
+def snap_layout(running_lab, host):
+    """Give a lab host the snap-installed SSM agent (the lab's stand-in program, in the snap's layout)."""
+    values = running_lab.hosts[host]
+    deb = "%s/%s" % (values["ecs_anywhere_artifact_base_url"], running_lab.state["mirror"]["ssm_deb_path"])
+    running_lab.ssh(host, SNAP_LAYOUT.format(proxy=values["ecs_anywhere_proxy_url"], deb=deb))
+
+
+@contextlib.contextmanager
+def lab_hosts(inventory_name, count=2, releases="bookworm,trixie"):
+    """A fresh lab with ``count`` hosts, torn down afterwards."""
     lab("down")
-    up = lab("up", "--hosts", "2", "--release", "bookworm,trixie")
+    up = lab("up", "--hosts", str(count), "--release", releases)
     assert up.returncode == 0, up.stderr + up.stdout
     inventory = os.path.join(STATE_DIR, inventory_name)
     written = lab("inventory", "-o", inventory)

@@ -1,0 +1,90 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""An Ubuntu-style host whose SSM agent is a snap: the ssm_agent role uses that agent as it is (its unit, its
+binary, a proxy drop-in for its unit) and installs no second agent from the .deb beside it."""
+
+import json
+import os
+import subprocess
+
+import pytest
+
+from labctl.testing import lab_hosts
+from labctl.testing import needs_lab
+from labctl.testing import snap_layout
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+ANSIBLE_PLAYBOOK = os.path.join(REPO, ".venv", "bin", "ansible-playbook")
+SNAP_UNIT = "snap.amazon-ssm-agent.amazon-ssm-agent.service"
+
+pytestmark = needs_lab
+
+
+@pytest.fixture(scope="module")
+def running_lab():
+    with lab_hosts("inventory-snap.yml", count=1, releases="trixie") as running:
+        yield running
+
+
+def test_the_snap_agent_is_used_as_it_is(running_lab, tmp_path):
+    host = sorted(running_lab.hosts)[0]
+    snap_layout(running_lab, host)
+    role = "LabSnapRole"
+    plays = [
+        {
+            "hosts": "localhost",
+            "gather_facts": False,
+            "module_defaults": {
+                "group/ecs_anywhere.fleet.fleet": {
+                    "region": "{{ aws_region }}",
+                    "endpoint_url": "{{ aws_endpoint_url }}",
+                    "access_key": "{{ aws_access_key_id }}",
+                    "secret_key": "{{ aws_secret_access_key }}",
+                }
+            },
+            "tasks": [
+                {"ecs_anywhere.fleet.instance_role": {"name": role, "clusters": ["snap"]}},
+                {
+                    "ecs_anywhere.fleet.activation": {"iam_role": role, "registration_limit": 1},
+                    "register": "activation",
+                    "no_log": True,
+                },
+            ],
+        },
+        {
+            "hosts": "ecs_anywhere_hosts",
+            "become": True,
+            "gather_facts": False,
+            "roles": [
+                {
+                    "role": "ecs_anywhere.fleet.ssm_agent",
+                    "vars": {
+                        "ssm_agent_activation_id": "{{ hostvars['localhost'].activation.activation_id }}",
+                        "ssm_agent_activation_code": "{{ hostvars['localhost'].activation.activation_code }}",
+                    },
+                }
+            ],
+        },
+    ]
+    playbook = tmp_path / "play.yml"
+    playbook.write_text(json.dumps(plays), encoding="utf-8")
+    env = dict(os.environ, ANSIBLE_NOCOLOR="1")
+    result = subprocess.run(
+        [ANSIBLE_PLAYBOOK, "-i", running_lab.inventory_path, str(playbook)],
+        env=env, capture_output=True, text=True, check=False, timeout=900,
+    )
+    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
+
+    out = running_lab.ssh(
+        host,
+        "dpkg-query -W -f='${Status}' amazon-ssm-agent 2>/dev/null || echo no-deb;"
+        " systemctl is-active %s; systemctl is-enabled %s;"
+        " ls /etc/systemd/system/%s.d/; ls /etc/systemd/system/amazon-ssm-agent.service.d 2>/dev/null | wc -l;"
+        " python3 -c 'import json; print(json.load(open(\"/var/lib/amazon/ssm/Vault/Store/RegistrationKey\"))[\"instanceID\"])'"
+        % (SNAP_UNIT, SNAP_UNIT, SNAP_UNIT),
+    )
+    lines = out.split()
+    assert lines[:6] == ["no-deb", "active", "enabled", "http-proxy.conf", "http-proxy.env", "0"], out
+    ssm = running_lab.aws("ssm")
+    managed = ssm.describe_instance_information()["InstanceInformationList"]
+    assert [(i["InstanceId"], i["ComputerName"]) for i in managed] == [(lines[6], host)]
