@@ -19,7 +19,9 @@ def artifact_base_url(region, ip_compatibility="ipv4"):
     if not isinstance(region, str) or not REGION.match(region):
         raise AnsibleFilterError("artifact_base_url: %r is not an AWS region name" % (region,))
     if ip_compatibility not in ("ipv4", "ipv6"):
-        raise AnsibleFilterError("artifact_base_url: ip_compatibility must be ipv4 or ipv6, not %r" % (ip_compatibility,))
+        raise AnsibleFilterError(
+            "artifact_base_url: ip_compatibility must be ipv4 or ipv6, not %r" % (ip_compatibility,)
+        )
     suffix = "amazonaws.com"
     if region.startswith("cn-"):
         suffix = "amazonaws.com.cn"

@@ -63,9 +63,7 @@ def check(run_command, keyring_path, signature_path, data_path, allowed):
     signature or when no pinned fingerprint made it.
     """
     allowed = set(normalize_fingerprint(f) for f in allowed)
-    rc, out, err = run_command(
-        ["gpgv", "--status-fd", "1", "--keyring", keyring_path, signature_path, data_path]
-    )
+    rc, out, err = run_command(["gpgv", "--status-fd", "1", "--keyring", keyring_path, signature_path, data_path])
     found = signers(out)
     if rc != 0 or not found:
         reason = " ".join(line for line in (err or "").splitlines() if line.strip())[-400:]

@@ -21,6 +21,8 @@ description:
 author:
   - ecs_anywhere.fleet maintainers (@ecs-anywhere)
 options: {}
+extends_documentation_fragment:
+  - ecs_anywhere.fleet.attributes.host
 attributes:
   check_mode:
     support: full
@@ -35,6 +37,7 @@ attributes:
     details:
       - This action does not modify state.
   facts:
+    description: Action returns an C(ansible_facts) dictionary that will update existing host facts.
     support: full
 notes:
   - The snap-installed SSM agent is detected the way AWS's installer does it (the unit

@@ -63,6 +63,8 @@ options:
     description: Timeout of each request, in seconds.
     type: int
     default: 60
+extends_documentation_fragment:
+  - ecs_anywhere.fleet.attributes.host
 attributes:
   check_mode:
     support: full

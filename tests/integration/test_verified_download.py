@@ -30,23 +30,40 @@ def mirror(tmp_path_factory):
     for name in ("vendor", "other"):
         uid = "%s <%s@test>" % (name, name)
         subprocess.run(gpg + ["--quick-generate-key", uid, "ed25519", "sign", "1d"], check=True)
-        listing = subprocess.run(gpg + ["--with-colons", "--list-keys", "=" + uid], capture_output=True, text=True)
+        listing = subprocess.run(
+            gpg + ["--with-colons", "--list-keys", "=" + uid], capture_output=True, text=True, check=True
+        )
         fingerprints[name] = [l.split(":")[9] for l in listing.stdout.splitlines() if l.startswith("fpr:")][0]
     (root / "agent.deb").write_bytes(b"the real package " * 100)
     (root / "tampered.deb").write_bytes(b"the real package " * 99 + b"the evil package ")
-    subprocess.run(gpg + ["--local-user", fingerprints["vendor"], "--output", str(root / "agent.deb.sig"),
-                          "--detach-sign", str(root / "agent.deb")], check=True)
+    subprocess.run(
+        gpg
+        + [
+            "--local-user",
+            fingerprints["vendor"],
+            "--output",
+            str(root / "agent.deb.sig"),
+            "--detach-sign",
+            str(root / "agent.deb"),
+        ],
+        check=True,
+    )
     (root / "tampered.deb.sig").write_bytes((root / "agent.deb.sig").read_bytes())
-    keys = subprocess.run(gpg + ["--armor", "--export", fingerprints["vendor"], fingerprints["other"]],
-                          capture_output=True, check=True).stdout
+    keys = subprocess.run(
+        gpg + ["--armor", "--export", fingerprints["vendor"], fingerprints["other"]], capture_output=True, check=True
+    ).stdout
     (root / "keys.asc").write_bytes(keys)
     subprocess.run(["gpgconf", "--homedir", home, "--kill", "all"], check=False)
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
     handler.log_message = lambda *args: None
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield {"url": "http://mirror.test:%d" % server.server_port, "port": server.server_port, "root": root,
-           "fingerprints": fingerprints}
+    yield {
+        "url": "http://mirror.test:%d" % server.server_port,
+        "port": server.server_port,
+        "root": root,
+        "fingerprints": fingerprints,
+    }
     server.shutdown()
 
 
@@ -55,8 +72,9 @@ def proxy(mirror, tmp_path_factory):
     """The lab's site proxy, asking for a password; the mirror is reachable only through it (as mirror.test)."""
     log = tmp_path_factory.mktemp("proxy") / "proxy.log"
     credentials = "site:%s" % secrets.token_urlsafe(12)
-    config = site_proxy.Config({("mirror.test", mirror["port"]): ("127.0.0.1", mirror["port"])}, [], ["127.0.0.0/8"],
-                               str(log), credentials)
+    config = site_proxy.Config(
+        {("mirror.test", mirror["port"]): ("127.0.0.1", mirror["port"])}, [], ["127.0.0.0/8"], str(log), credentials
+    )
     servers = site_proxy.serve(["127.0.0.1:0"], config)
     port = servers[0].server_address[1]
     yield {"url": "http://%s@127.0.0.1:%d" % (credentials, port), "password": credentials.split(":")[1], "log": log}
@@ -77,11 +95,14 @@ def download(aws_env, tmp_path, proxy, mirror, name="agent.deb", fingerprint="ve
         "proxy_url": proxy["url"],
     }
     args.update(extra)
-    result = support.run_tasks(aws_env, tmp_path, [{"ecs_anywhere.fleet.verified_download": args}], ["-vvvv"],
-                               expect_rc=expect_rc)
+    result = support.run_tasks(
+        aws_env, tmp_path, [{"ecs_anywhere.fleet.verified_download": args}], ["-vvvv"], expect_rc=expect_rc
+    )
     output = result.stdout + result.stderr
-    assert proxy["password"] not in output and base64.b64encode(b"site:" + proxy["password"].encode()).decode() \
-        not in output, "the proxy password reached the output"
+    assert (
+        proxy["password"] not in output
+        and base64.b64encode(b"site:" + proxy["password"].encode()).decode() not in output
+    ), "the proxy password reached the output"
     return result[0], dest, output
 
 
@@ -117,8 +138,15 @@ def test_refused_downloads_leave_nothing(aws_env, tmp_path, proxy, mirror, case,
     extra = {k: v for k, v in case.items() if k not in ("fingerprint", "name")}
     if "signature_url" in extra:
         extra.update(keyring=None, fingerprints=[])
-    result, dest, _output = download(aws_env, tmp_path, proxy, mirror, name=case.get("name", "agent.deb"),
-                                     fingerprint=case.get("fingerprint", "vendor"), **extra)
+    result, dest, _output = download(
+        aws_env,
+        tmp_path,
+        proxy,
+        mirror,
+        name=case.get("name", "agent.deb"),
+        fingerprint=case.get("fingerprint", "vendor"),
+        **extra
+    )
     assert result.get("failed") and message in result["msg"], result
     assert not dest.exists()
     assert os.listdir(dest.parent) == [], "a download was left behind"

@@ -26,7 +26,9 @@ CLUSTER = "onprem-onboard"
 REGISTRY_TOKEN = "registry-" + secrets.token_hex(12)
 REGISTRY = {
     "ecs_agent_engine_auth_type": "dockercfg",
-    "ecs_agent_engine_auth_data": {"https://registry.example.com": {"auth": REGISTRY_TOKEN, "email": "ops@example.com"}},
+    "ecs_agent_engine_auth_data": {
+        "https://registry.example.com": {"auth": REGISTRY_TOKEN, "email": "ops@example.com"}
+    },
 }
 
 pytestmark = needs_lab
@@ -156,10 +158,14 @@ def test_onboard_check_then_join_then_nothing_to_do(running_lab, tmp_path):
         assert "HTTPS_PROXY=%s" % hostvars["ecs_anywhere_proxy_url"] in daemon
         exec_deps = running_lab.ssh(host, "cd /var/lib/ecs/deps/execute-command && stat -c '%a %n' certs/* bin/*/*")
         assert exec_deps.split() == [
-            "400", "certs/tls-ca-bundle.pem",
-            "755", "bin/3.3.4108.0/amazon-ssm-agent",
-            "755", "bin/3.3.4108.0/ssm-agent-worker",
-            "755", "bin/3.3.4108.0/ssm-session-worker",
+            "400",
+            "certs/tls-ca-bundle.pem",
+            "755",
+            "bin/3.3.4108.0/amazon-ssm-agent",
+            "755",
+            "bin/3.3.4108.0/ssm-agent-worker",
+            "755",
+            "bin/3.3.4108.0/ssm-session-worker",
         ], exec_deps
 
     again = onboard(running_lab, "-e", registry)

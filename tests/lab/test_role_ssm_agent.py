@@ -120,7 +120,11 @@ def test_a_package_signed_by_another_key_is_refused(running_lab, tmp_path, pins)
         key = running_lab.state["mirror"]["public_keys"]
         keyring = tmp_path / "both.asc"
         keyring.write_text(open(key["ssm"]).read() + open(key["ecs"]).read(), encoding="utf-8")
-        extra = {"ssm_agent_gpg_fingerprints": pins, "ssm_agent_gpg_key_url": "", "ssm_agent_gpg_key_file": str(keyring)}
+        extra = {
+            "ssm_agent_gpg_fingerprints": pins,
+            "ssm_agent_gpg_key_url": "",
+            "ssm_agent_gpg_key_file": str(keyring),
+        }
     else:
         extra = {"ssm_agent_gpg_fingerprints": pins}
 

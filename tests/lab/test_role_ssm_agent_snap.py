@@ -71,7 +71,11 @@ def test_the_snap_agent_is_used_as_it_is(running_lab, tmp_path):
     env = dict(os.environ, ANSIBLE_NOCOLOR="1")
     result = subprocess.run(
         [ANSIBLE_PLAYBOOK, "-i", running_lab.inventory_path, str(playbook)],
-        env=env, capture_output=True, text=True, check=False, timeout=900,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=900,
     )
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
 
@@ -80,7 +84,7 @@ def test_the_snap_agent_is_used_as_it_is(running_lab, tmp_path):
         "dpkg-query -W -f='${Status}' amazon-ssm-agent 2>/dev/null || echo no-deb;"
         " systemctl is-active %s; systemctl is-enabled %s;"
         " ls /etc/systemd/system/%s.d/; ls /etc/systemd/system/amazon-ssm-agent.service.d 2>/dev/null | wc -l;"
-        " python3 -c 'import json; print(json.load(open(\"/var/lib/amazon/ssm/Vault/Store/RegistrationKey\"))[\"instanceID\"])'"
+        ' python3 -c \'import json; print(json.load(open("/var/lib/amazon/ssm/Vault/Store/RegistrationKey"))["instanceID"])\''
         % (SNAP_UNIT, SNAP_UNIT, SNAP_UNIT),
     )
     lines = out.split()

@@ -100,7 +100,22 @@ def _start_emulator(state):
     pidfile = os.path.join(STATE_DIR, "emulator.pid")
     log = os.path.join(STATE_DIR, "logs", "emulator.log")
     proc = spawn(
-        [VENV_PYTHON, "-m", "emulator", "--host", "127.0.0.1", "--port", str(port), "--pidfile", pidfile, "--quiet"],
+        # The hosts reach the emulator as aws.lab.internal, a name without a region; it stands for the
+        # lab region's endpoints, so the agent's calls are checked against that region as AWS would.
+        [
+            VENV_PYTHON,
+            "-m",
+            "emulator",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--pidfile",
+            pidfile,
+            "--quiet",
+            "--endpoint-region",
+            state["region"],
+        ],
         log,
         cwd=LAB_DIR,
     )

@@ -88,6 +88,7 @@ def two_hosts(inventory_name):
     """A fresh lab with one bookworm and one trixie host, torn down afterwards."""
     return lab_hosts(inventory_name)
 
+
 # An SSM agent installed the way Ubuntu images ship it, as a snap: AWS's installer detects it by
 # `systemctl is-enabled snap.amazon-ssm-agent.amazon-ssm-agent.service` and then uses the unit and
 # /snap/amazon-ssm-agent/current/amazon-ssm-agent instead of installing the .deb

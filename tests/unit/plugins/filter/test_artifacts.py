@@ -25,7 +25,9 @@ def test_urls(region, ip, url):
     assert artifact_base_url(region, ip) == url
 
 
-@pytest.mark.parametrize("region, ip", [("", "ipv4"), ("eu-west-1/x", "ipv4"), ("EU-WEST-1", "ipv4"), ("eu-west-1", "v6")])
+@pytest.mark.parametrize(
+    "region, ip", [("", "ipv4"), ("eu-west-1/x", "ipv4"), ("EU-WEST-1", "ipv4"), ("eu-west-1", "v6")]
+)
 def test_bad_input(region, ip):
     with pytest.raises(AnsibleFilterError):
         artifact_base_url(region, ip)

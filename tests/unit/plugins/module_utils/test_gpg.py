@@ -61,16 +61,27 @@ def signer(tmp_path_factory):
     gpg = ["gpg", "--homedir", home, "--batch", "--quiet", "--pinentry-mode", "loopback", "--passphrase", ""]
     keys = {}
     for name in ("a", "b"):
-        subprocess.run(gpg + ["--quick-generate-key", "%s <%s@test>" % (name, name), "ed25519", "sign", "1d"], check=True)
-        out = subprocess.run(gpg + ["--with-colons", "--list-keys", "=%s <%s@test>" % (name, name)],
-                             capture_output=True, text=True, check=True).stdout
+        subprocess.run(
+            gpg + ["--quick-generate-key", "%s <%s@test>" % (name, name), "ed25519", "sign", "1d"], check=True
+        )
+        out = subprocess.run(
+            gpg + ["--with-colons", "--list-keys", "=%s <%s@test>" % (name, name)],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
         keys[name] = [l.split(":")[9] for l in out.splitlines() if l.startswith("fpr:")][0]
     work = tmp_path_factory.mktemp("files")
     data = work / "package.deb"
     data.write_bytes(b"package contents")
-    subprocess.run(gpg + ["--local-user", keys["a"], "--armor", "--output", str(work / "package.deb.asc"),
-                          "--detach-sign", str(data)], check=True)
-    armored = subprocess.run(gpg + ["--armor", "--export", keys["a"], keys["b"]], capture_output=True, check=True).stdout
+    subprocess.run(
+        gpg
+        + ["--local-user", keys["a"], "--armor", "--output", str(work / "package.deb.asc"), "--detach-sign", str(data)],
+        check=True,
+    )
+    armored = subprocess.run(
+        gpg + ["--armor", "--export", keys["a"], keys["b"]], capture_output=True, check=True
+    ).stdout
     keyring = work / "keyring.gpg"
     keyring.write_bytes(_gpg.dearmor(armored))
     subprocess.run(["gpgconf", "--homedir", home, "--kill", "all"], check=False)
@@ -95,6 +106,11 @@ def test_a_tampered_file_is_refused(signer, tmp_path):
 
 
 def test_signers_reports_subkey_and_primary():
-    line = "[GNUPG:] VALIDSIG EB3DF841E2C9212A2BD42232DE3CBD61ADAF8B8E 2026-06-01 1780000000 0 4 0 1 8 00 " \
-           "F34C3DDAE72926B079BEAEC6BCE9D9A42D51784F"
-    assert _gpg.signers(line) == ["EB3DF841E2C9212A2BD42232DE3CBD61ADAF8B8E", "F34C3DDAE72926B079BEAEC6BCE9D9A42D51784F"]
+    line = (
+        "[GNUPG:] VALIDSIG EB3DF841E2C9212A2BD42232DE3CBD61ADAF8B8E 2026-06-01 1780000000 0 4 0 1 8 00 "
+        "F34C3DDAE72926B079BEAEC6BCE9D9A42D51784F"
+    )
+    assert _gpg.signers(line) == [
+        "EB3DF841E2C9212A2BD42232DE3CBD61ADAF8B8E",
+        "F34C3DDAE72926B079BEAEC6BCE9D9A42D51784F",
+    ]

@@ -24,8 +24,11 @@ def write(root, path, text, mode=0o600):
     "content, state, instance_id",
     [
         (None, "absent", ""),
-        (json.dumps({"instanceID": "mi-0123456789abcdef0", "region": "eu-west-1", "privateKey": KEY}), "registered",
-         "mi-0123456789abcdef0"),
+        (
+            json.dumps({"instanceID": "mi-0123456789abcdef0", "region": "eu-west-1", "privateKey": KEY}),
+            "registered",
+            "mi-0123456789abcdef0",
+        ),
         # amazon-ssm-agent -register -clear leaves the file with empty fields.
         (json.dumps({"instanceID": "", "region": "", "privateKey": ""}), "absent", ""),
         ("", "absent", ""),
@@ -68,9 +71,17 @@ def test_credential_conflicts_name_places_never_values(tmp_path):
 
 
 def test_os_release_and_ca_bundle(tmp_path):
-    write(tmp_path, "/etc/os-release", 'ID=ubuntu\nID_LIKE=debian\nVERSION_ID="24.04"\nPRETTY_NAME="Ubuntu 24.04 LTS"\n', 0o644)
+    write(
+        tmp_path,
+        "/etc/os-release",
+        'ID=ubuntu\nID_LIKE=debian\nVERSION_ID="24.04"\nPRETTY_NAME="Ubuntu 24.04 LTS"\n',
+        0o644,
+    )
     assert _host.os_release(str(tmp_path)) == {
-        "id": "ubuntu", "id_like": ["debian"], "version_id": "24.04", "pretty_name": "Ubuntu 24.04 LTS"
+        "id": "ubuntu",
+        "id_like": ["debian"],
+        "version_id": "24.04",
+        "pretty_name": "Ubuntu 24.04 LTS",
     }
     assert _host.ca_bundle(str(tmp_path)) == ""
     write(tmp_path, "/etc/pki/tls/certs/ca-bundle.crt", "x", 0o644)
@@ -79,7 +90,10 @@ def test_os_release_and_ca_bundle(tmp_path):
 
 def test_gpu_needs_a_working_nvidia_smi(tmp_path):
     write(tmp_path, "/dev/nvidia0", "", 0o644)
-    assert _host.gpu(lambda argv: (0, "GPU 0: T4", ""), str(tmp_path)) == {"nvidia_smi": True, "devices": ["/dev/nvidia0"]}
+    assert _host.gpu(lambda argv: (0, "GPU 0: T4", ""), str(tmp_path)) == {
+        "nvidia_smi": True,
+        "devices": ["/dev/nvidia0"],
+    }
     assert _host.gpu(lambda argv: (127, "", "not found"), str(tmp_path))["nvidia_smi"] is False
 
 
