@@ -23,19 +23,8 @@ author:
 options: {}
 extends_documentation_fragment:
   - ecs_anywhere.fleet.attributes.host
+  - ecs_anywhere.fleet.attributes.info_module
 attributes:
-  check_mode:
-    support: full
-    details:
-      - This action does not modify state.
-  diff_mode:
-    support: N/A
-    details:
-      - This action does not modify state.
-  idempotent:
-    support: full
-    details:
-      - This action does not modify state.
   facts:
     description: Action returns an C(ansible_facts) dictionary that will update existing host facts.
     support: full

@@ -11,6 +11,8 @@ import subprocess
 
 import pytest
 
+from labctl.testing import SSM_AGENT_PLAY
+from labctl.testing import activation_play
 from labctl.testing import needs_lab
 from labctl.testing import two_hosts
 
@@ -20,54 +22,20 @@ ROLE = "LabSsmAgentRole"
 
 pytestmark = needs_lab
 
-CONTROLLER_PLAY = {
-    "name": "Activation for the hosts",
-    "hosts": "localhost",
-    "gather_facts": False,
-    "module_defaults": {
-        "group/ecs_anywhere.fleet.fleet": {
-            "region": "{{ aws_region }}",
-            "endpoint_url": "{{ aws_endpoint_url }}",
-            "access_key": "{{ aws_access_key_id }}",
-            "secret_key": "{{ aws_secret_access_key }}",
-        }
+CONTROLLER_PLAY = activation_play(
+    ROLE,
+    "{{ groups['ecs_anywhere_hosts'] | length }}",
+    {
+        "name": "Keep the code where only the test reads it",
+        "ansible.builtin.copy": {
+            "content": "{{ activation.activation_code }}",
+            "dest": "{{ code_file }}",
+            "mode": "0600",
+        },
+        "no_log": True,
     },
-    "tasks": [
-        {"name": "Instance role", "ecs_anywhere.fleet.instance_role": {"name": ROLE, "clusters": ["onprem-lab"]}},
-        {
-            "name": "Activation",
-            "ecs_anywhere.fleet.activation": {
-                "iam_role": ROLE,
-                "registration_limit": "{{ groups['ecs_anywhere_hosts'] | length }}",
-            },
-            "register": "activation",
-            "no_log": True,
-        },
-        {
-            "name": "Keep the code where only the test reads it",
-            "ansible.builtin.copy": {
-                "content": "{{ activation.activation_code }}",
-                "dest": "{{ code_file }}",
-                "mode": "0600",
-            },
-            "no_log": True,
-        },
-    ],
-}
-HOST_PLAY = {
-    "name": "SSM agent on the hosts",
-    "hosts": "ecs_anywhere_hosts",
-    "become": True,
-    "roles": [
-        {
-            "role": "ecs_anywhere.fleet.ssm_agent",
-            "vars": {
-                "ssm_agent_activation_id": "{{ hostvars['localhost']['activation']['activation_id'] | default('') }}",
-                "ssm_agent_activation_code": "{{ hostvars['localhost']['activation']['activation_code'] | default('') }}",
-            },
-        }
-    ],
-}
+)
+HOST_PLAY = SSM_AGENT_PLAY
 
 
 @pytest.fixture(scope="module")

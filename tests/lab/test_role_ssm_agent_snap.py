@@ -9,6 +9,8 @@ import subprocess
 
 import pytest
 
+from labctl.testing import SSM_AGENT_PLAY
+from labctl.testing import activation_play
 from labctl.testing import lab_hosts
 from labctl.testing import needs_lab
 from labctl.testing import snap_layout
@@ -29,43 +31,7 @@ def running_lab():
 def test_the_snap_agent_is_used_as_it_is(running_lab, tmp_path):
     host = sorted(running_lab.hosts)[0]
     snap_layout(running_lab, host)
-    role = "LabSnapRole"
-    plays = [
-        {
-            "hosts": "localhost",
-            "gather_facts": False,
-            "module_defaults": {
-                "group/ecs_anywhere.fleet.fleet": {
-                    "region": "{{ aws_region }}",
-                    "endpoint_url": "{{ aws_endpoint_url }}",
-                    "access_key": "{{ aws_access_key_id }}",
-                    "secret_key": "{{ aws_secret_access_key }}",
-                }
-            },
-            "tasks": [
-                {"ecs_anywhere.fleet.instance_role": {"name": role, "clusters": ["snap"]}},
-                {
-                    "ecs_anywhere.fleet.activation": {"iam_role": role, "registration_limit": 1},
-                    "register": "activation",
-                    "no_log": True,
-                },
-            ],
-        },
-        {
-            "hosts": "ecs_anywhere_hosts",
-            "become": True,
-            "gather_facts": False,
-            "roles": [
-                {
-                    "role": "ecs_anywhere.fleet.ssm_agent",
-                    "vars": {
-                        "ssm_agent_activation_id": "{{ hostvars['localhost'].activation.activation_id }}",
-                        "ssm_agent_activation_code": "{{ hostvars['localhost'].activation.activation_code }}",
-                    },
-                }
-            ],
-        },
-    ]
+    plays = [activation_play("LabSnapRole", 1), SSM_AGENT_PLAY]
     playbook = tmp_path / "play.yml"
     playbook.write_text(json.dumps(plays), encoding="utf-8")
     env = dict(os.environ, ANSIBLE_NOCOLOR="1")

@@ -137,3 +137,48 @@ def lab_hosts(inventory_name, count=2, releases="bookworm,trixie"):
         yield Lab(inventory)
     finally:
         lab("down")
+
+
+def activation_play(role, registration_limit, *extra_tasks):
+    """A play on the controller: instance role ``role`` and an activation, registered (no_log) as ``activation``
+    for the host plays to read from ``hostvars['localhost']``."""
+    return {
+        "name": "Activation for the hosts",
+        "hosts": "localhost",
+        "gather_facts": False,
+        "module_defaults": {
+            "group/ecs_anywhere.fleet.fleet": {
+                "region": "{{ aws_region }}",
+                "endpoint_url": "{{ aws_endpoint_url }}",
+                "access_key": "{{ aws_access_key_id }}",
+                "secret_key": "{{ aws_secret_access_key }}",
+            }
+        },
+        "tasks": [
+            {"name": "Instance role", "ecs_anywhere.fleet.instance_role": {"name": role, "clusters": ["onprem-lab"]}},
+            {
+                "name": "Activation",
+                "ecs_anywhere.fleet.activation": {"iam_role": role, "registration_limit": registration_limit},
+                "register": "activation",
+                "no_log": True,
+            },
+        ]
+        + list(extra_tasks),
+    }
+
+
+#: The ssm_agent role on the lab's hosts, registering with the activation of :func:`activation_play`.
+SSM_AGENT_PLAY = {
+    "name": "SSM agent on the hosts",
+    "hosts": "ecs_anywhere_hosts",
+    "become": True,
+    "roles": [
+        {
+            "role": "ecs_anywhere.fleet.ssm_agent",
+            "vars": {
+                "ssm_agent_activation_id": "{{ hostvars['localhost']['activation']['activation_id'] | default('') }}",
+                "ssm_agent_activation_code": "{{ hostvars['localhost']['activation']['activation_code'] | default('') }}",
+            },
+        }
+    ],
+}
