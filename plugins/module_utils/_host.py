@@ -146,6 +146,24 @@ def gpu(run_command, root=""):
     return {"nvidia_smi": rc == 0, "devices": [d[len(root) :] for d in devices]}
 
 
+def ip_compatibility(root=""):
+    """``ipv6`` on an IPv6-only host, else ``ipv4``: ecs-anywhere-install.sh (is-ipv6) calls a host IPv6-only when
+    it has a default IPv6 route and no default IPv4 route, and assumes IPv4 when it has neither."""
+    try:
+        routes = _read("/proc/net/route", root).splitlines()[1:]
+    except OSError:
+        routes = []
+    if any(len(f) > 7 and f[1] == "00000000" and f[7] == "00000000" for f in (line.split() for line in routes)):
+        return "ipv4"
+    try:
+        routes6 = _read("/proc/net/ipv6_route", root).splitlines()
+    except OSError:
+        routes6 = []
+    if any(len(f) > 1 and f[0] == "0" * 32 and f[1] == "00" for f in (line.split() for line in routes6)):
+        return "ipv6"
+    return "ipv4"
+
+
 def ca_bundle(root=""):
     for path in CA_BUNDLES:
         if os.path.isfile(root + path):

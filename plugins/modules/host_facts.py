@@ -89,6 +89,11 @@ ansible_facts:
           description: Whether C(nvidia-smi -L) works and which C(/dev/nvidia*) devices exist.
           type: dict
           sample: {"nvidia_smi": false, "devices": []}
+        ip_compatibility:
+          description: V(ipv6) on an IPv6-only host (a default IPv6 route and no default IPv4 route, as AWS's installer
+            decides), else V(ipv4); selects S3's dual-stack download endpoint.
+          type: str
+          sample: ipv4
         ca_bundle:
           description: The system CA bundle (first of the places AWS's installer searches), empty when none.
           type: str
@@ -156,6 +161,7 @@ def main():
         "credential_conflicts": _host.credential_conflicts(registration["state"]),
         "gpu": _host.gpu(run),
         "ca_bundle": _host.ca_bundle(),
+        "ip_compatibility": _host.ip_compatibility(),
     }
     module.exit_json(changed=False, ansible_facts={"ecs_anywhere": facts})
 

@@ -279,7 +279,7 @@ def test_agents_install_register_and_join(running_lab, request):
         )
         assert out.count("[GNUPG:] VALIDSIG %s" % ssm_fingerprint) == 1, out
         assert out.count("[GNUPG:] VALIDSIG %s" % ecs_fingerprint) == 1, out
-        assert out.count("LAB STAND-IN") == 2, out
+        assert out.count("LAB STAND-IN for AWS's") == 2, out
 
         register = dict(proxy=proxy, id=activation["ActivationId"], region=region)
         out = running_lab.ssh(host, REGISTER.format(code="WRONGCODE", **register) + " 2>&1 || echo exit=$?\n")

@@ -189,3 +189,25 @@ def test_attributes_and_tags_changed_after_registration_reach_ecs(running_lab, t
         assert {"key": "owner", "value": "platform"} in instance["tags"], instance["tags"]
     again = onboard(running_lab, "-e", settings)
     assert changed(again) == {name: 0 for name in list(running_lab.hosts) + ["localhost"]}, changed(again)
+
+
+def test_an_agent_that_does_not_register_is_reported_with_its_log(running_lab, tmp_path):
+    """Last in this module: it leaves the hosts pointed at a cluster that does not exist."""
+    playbook = tmp_path / "ecs-agent.yml"
+    play = {
+        "hosts": "ecs_anywhere_hosts",
+        "become": True,
+        "gather_facts": False,
+        "roles": [{"role": "ecs_anywhere.fleet.ecs_agent", "vars": {"ecs_agent_cluster": "no-such-cluster"}}],
+    }
+    playbook.write_text(json.dumps([play]), encoding="utf-8")
+    env = dict(os.environ, ANSIBLE_NOCOLOR="1")
+    command = [ANSIBLE_PLAYBOOK, "-i", running_lab.inventory_path, str(playbook), "-e", "ecs_agent_wait_timeout=15"]
+    result = subprocess.run(command, env=env, capture_output=True, text=True, check=False, timeout=600)
+    output = result.stdout + result.stderr
+    assert result.returncode == 2, output[-4000:]
+    for host in running_lab.hosts:
+        assert "The ECS agent on %s did not register with cluster no-such-cluster within 15s" % host in output
+    # The end of the agent's own log says why.
+    assert "End of /var/log/ecs:" in output and "ClusterNotFoundException" in output, output[-4000:]
+    assert running_lab.state["proxy_credentials"].split(":", 1)[1] not in output

@@ -24,14 +24,14 @@ pytestmark = needs_lab
 
 @pytest.fixture(scope="module")
 def running_lab():
-    with lab_hosts("inventory-snap.yml", count=1, releases="trixie") as running:
+    with lab_hosts("inventory-snap.yml") as running:
         yield running
 
 
 def test_the_snap_agent_is_used_as_it_is(running_lab, tmp_path):
-    host = sorted(running_lab.hosts)[0]
-    snap_layout(running_lab, host)
-    plays = [activation_play("LabSnapRole", 1), SSM_AGENT_PLAY]
+    for host in running_lab.hosts:
+        snap_layout(running_lab, host)
+    plays = [activation_play("LabSnapRole", len(running_lab.hosts)), SSM_AGENT_PLAY]
     playbook = tmp_path / "play.yml"
     playbook.write_text(json.dumps(plays), encoding="utf-8")
     env = dict(os.environ, ANSIBLE_NOCOLOR="1")
@@ -45,16 +45,18 @@ def test_the_snap_agent_is_used_as_it_is(running_lab, tmp_path):
     )
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
 
-    out = running_lab.ssh(
-        host,
-        "dpkg-query -W -f='${Status}' amazon-ssm-agent 2>/dev/null || echo no-deb;"
-        " systemctl is-active %s; systemctl is-enabled %s;"
-        " ls /etc/systemd/system/%s.d/; ls /etc/systemd/system/amazon-ssm-agent.service.d 2>/dev/null | wc -l;"
-        ' python3 -c \'import json; print(json.load(open("/var/lib/amazon/ssm/Vault/Store/RegistrationKey"))["instanceID"])\''
-        % (SNAP_UNIT, SNAP_UNIT, SNAP_UNIT),
-    )
-    lines = out.split()
-    assert lines[:6] == ["no-deb", "active", "enabled", "http-proxy.conf", "http-proxy.env", "0"], out
-    ssm = running_lab.aws("ssm")
-    managed = ssm.describe_instance_information()["InstanceInformationList"]
-    assert [(i["InstanceId"], i["ComputerName"]) for i in managed] == [(lines[6], host)]
+    registered = {}
+    for host in running_lab.hosts:
+        out = running_lab.ssh(
+            host,
+            "dpkg-query -W -f='${Status}' amazon-ssm-agent 2>/dev/null || echo no-deb;"
+            " systemctl is-active %s; systemctl is-enabled %s;"
+            " ls /etc/systemd/system/%s.d/; ls /etc/systemd/system/amazon-ssm-agent.service.d 2>/dev/null | wc -l;"
+            ' python3 -c \'import json; print(json.load(open("/var/lib/amazon/ssm/Vault/Store/RegistrationKey"))["instanceID"])\''
+            % (SNAP_UNIT, SNAP_UNIT, SNAP_UNIT),
+        )
+        lines = out.split()
+        assert lines[:6] == ["no-deb", "active", "enabled", "http-proxy.conf", "http-proxy.env", "0"], out
+        registered[lines[6]] = host
+    managed = running_lab.aws("ssm").describe_instance_information()["InstanceInformationList"]
+    assert {i["InstanceId"]: i["ComputerName"] for i in managed} == registered

@@ -102,3 +102,27 @@ def test_a_registration_that_cannot_be_opened_is_not_absent(tmp_path):
     os.makedirs(os.path.join(str(tmp_path), _host.REGISTRATION_KEY.lstrip("/")))
     found = _host.ssm_registration(str(tmp_path))
     assert found["state"] == "unreadable" and _host.REGISTRATION_KEY in found["detail"]
+
+
+ROUTE_HEADER = "Iface\tDestination\tGateway\tFlags\tRefCnt\tUse\tMetric\tMask\tMTU\tWindow\tIRTT\n"
+DEFAULT4 = "eth0\t00000000\t0101A8C0\t0003\t0\t0\t0\t00000000\t0\t0\t0\n"
+LINK4 = "eth0\t0001A8C0\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0\n"
+DEFAULT6 = (
+    "00000000000000000000000000000000 00 00000000000000000000000000000000 00 fe800000000000000000000000000001 "
+    "00000400 00000001 00000000 00000003 eth0\n"
+)
+
+
+@pytest.mark.parametrize(
+    "ipv4, ipv6, expected",
+    [
+        (DEFAULT4, DEFAULT6, "ipv4"),  # dual-stack: IPv4 wins, as in the installer
+        (LINK4, DEFAULT6, "ipv6"),  # IPv6-only
+        (LINK4, "", "ipv4"),  # no default route at all (the lab's hosts): assume IPv4
+        (DEFAULT4, "", "ipv4"),
+    ],
+)
+def test_ip_compatibility_as_the_installer_decides(tmp_path, ipv4, ipv6, expected):
+    write(tmp_path, "/proc/net/route", ROUTE_HEADER + ipv4, 0o644)
+    write(tmp_path, "/proc/net/ipv6_route", ipv6, 0o644)
+    assert _host.ip_compatibility(str(tmp_path)) == expected
