@@ -25,6 +25,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_ta
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
 from ansible_collections.ecs_anywhere.fleet.plugins.module_utils._common import IAM_POLICY_NAME
+from ansible_collections.ecs_anywhere.fleet.plugins.module_utils._policies import validate_role
 
 # Options of every role module (documented by the ecs_anywhere.fleet.iam_role doc fragment).
 ARGUMENT_SPEC = dict(
@@ -53,6 +54,7 @@ def validate(validator, params):
         validator.arn("permissions_boundary", params["permissions_boundary"], "iam", "policy/")
     for arn in params["managed_policies"]:
         validator.arn("managed_policies", arn, "iam", "policy/")
+    validate_role(validator, params)
 
 
 @dataclass

@@ -26,14 +26,17 @@ from ansible_collections.ecs_anywhere.fleet.plugins.module_utils._common import 
 MANAGED_TAG_KEY = "ecs_anywhere.fleet:managed"
 MANAGED_TAG_VALUE = "true"
 
-ACTIVATION_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
-#: SSM's pattern for names, tag keys and values is ^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$; \w and \s are Python's nearest.
-SSM_NAME = re.compile(r"^[\w\s.:/=+\-@]*$")
+ACTIVATION_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z")
+#: SSM's pattern for DefaultInstanceName, tag keys and values is ^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$, which Python's
+#: re cannot spell (\s would let newlines and tabs through): _common.aws_text checks it by Unicode category.
+#: An activation's Description has no pattern, only 0-256 characters (botocore's ssm service model).
+DESCRIPTION_MAX = 256
+DEFAULT_INSTANCE_NAME_MAX = 256
 
 #: What CreateActivation answers (ValidationException) while a just-created role is not yet visible to SSM:
 #: AWS says "Nonexistent role or missing ssm service principal in trust policy: arn:...".
 ROLE_NOT_READY = re.compile(r"(non-?existent|not existing|not exist)[^:]*role|trust policy|service principal", re.I)
-MANAGED_INSTANCE_ID = re.compile(r"^mi-[0-9a-f]{17}$")
+MANAGED_INSTANCE_ID = re.compile(r"^mi-[0-9a-f]{17}\Z")
 SSM_PAGE = 50  # DescribeInstanceInformation's MaxResults limit
 FILTER_VALUES = 50  # values per DescribeInstanceInformation filter
 RETRY_DELAY = 2

@@ -57,17 +57,22 @@ options:
     default: 1
   default_instance_name:
     description:
-      - The name SSM gives the managed instances registered with this activation. Up to 256 characters.
+      - The name SSM gives the managed instances registered with this activation. Up to 256 letters (of any script),
+        digits, spaces and C(_ . : / = + - @), the characters SSM accepts; no newlines, tabs or other control
+        characters.
     type: str
   description:
     description:
-      - A description of the activation. Up to 256 characters.
+      - A description of the activation. Up to 256 characters (SSM sets no other rule for it).
     type: str
     default: Created by ecs_anywhere.fleet
   tags:
     description:
       - Tags for the activation, which SSM copies to the managed instances registered with it.
       - The tag C(ecs_anywhere.fleet:managed=true) is always added; it may not be set to another value.
+      - Keys of 1 to 128 and values of up to 256 letters (of any script), digits, spaces and C(_ . : / = + - @), no
+        newlines or other control characters. Keys starting with C(aws:), in any case, are reserved for AWS. At most
+        50 tags, the collection's included.
     type: dict
     aliases: [resource_tags]
   wait_timeout:
@@ -208,11 +213,16 @@ deleted_activation_ids:
 
 import datetime
 
+from ansible.module_utils.common.text.converters import to_native
+
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 from ansible_collections.ecs_anywhere.fleet.plugins.module_utils import _ssm as ssm
+from ansible_collections.ecs_anywhere.fleet.plugins.module_utils._common import TAG_LIMIT
+from ansible_collections.ecs_anywhere.fleet.plugins.module_utils._common import TAG_RULE
 from ansible_collections.ecs_anywhere.fleet.plugins.module_utils._common import Validator
+from ansible_collections.ecs_anywhere.fleet.plugins.module_utils._common import aws_text
 from ansible_collections.ecs_anywhere.fleet.plugins.module_utils._common import finish
 
 MAX_EXPIRATION_HOURS = 30 * 24
@@ -237,6 +247,7 @@ def validate(module):
     p = module.params
     v = Validator(module)
     state = p["state"]
+    v.region()
     if p["iam_role"] is not None:
         if p["iam_role"].startswith("arn:"):
             v.error("iam_role", "%r is an ARN; give the role's name" % (p["iam_role"],))
@@ -248,27 +259,21 @@ def validate(module):
         if not p["activation_id"]:
             v.error("activation_id", "required with state=absent")
         else:
-            v.pattern("activation_id", p["activation_id"], ssm.ACTIVATION_ID, "an activation id such as 6b7d1a6e-4a8e-...")
+            v.pattern(
+                "activation_id", p["activation_id"], ssm.ACTIVATION_ID, "an activation id such as 6b7d1a6e-4a8e-..."
+            )
     elif p["activation_id"] is not None:
         v.error("activation_id", "only used with state=absent")
     v.int_range("registration_limit", p["registration_limit"], 1, 1000)
     v.int_range("expiration_hours", p["expiration_hours"], 1, MAX_EXPIRATION_HOURS)
     v.int_range("wait_timeout", p["wait_timeout"], 0, MAX_WAIT_TIMEOUT)
-    for name in ("default_instance_name", "description"):
-        value = p[name]
-        if value is not None and len(value) > 256:
-            v.error(name, "is %d characters long (at most 256)" % len(value))
-    v.pattern(
-        "default_instance_name", p["default_instance_name"], ssm.SSM_NAME, "letters, digits, spaces and _.:/=+-@"
-    )
-    for key, value in (p["tags"] or {}).items():
-        value = str(value)
-        if not 1 <= len(key) <= 128 or not ssm.SSM_NAME.match(key):
-            v.error("tags", "key %r is not valid (1-128 letters, digits, spaces and _.:/=+-@)" % (key,))
-        elif len(value) > 256 or not ssm.SSM_NAME.match(value):
-            v.error("tags", "value of %r is not valid (up to 256 letters, digits, spaces and _.:/=+-@)" % (key,))
-        elif key == ssm.MANAGED_TAG_KEY and value != ssm.MANAGED_TAG_VALUE:
-            v.error("tags", "%s is reserved for this collection (always %r)" % (key, ssm.MANAGED_TAG_VALUE))
+    v.text("default_instance_name", p["default_instance_name"], ssm.DEFAULT_INSTANCE_NAME_MAX, aws_text, TAG_RULE)
+    v.text("description", p["description"], ssm.DESCRIPTION_MAX)
+    tags = p["tags"] or {}
+    # The collection's tag is added to the user's: together at most TAG_LIMIT.
+    v.tags("tags", tags, TAG_LIMIT - (ssm.MANAGED_TAG_KEY not in tags))
+    if to_native(tags.get(ssm.MANAGED_TAG_KEY, ssm.MANAGED_TAG_VALUE)) != ssm.MANAGED_TAG_VALUE:
+        v.error("tags", "%s is reserved for this collection (always %r)" % (ssm.MANAGED_TAG_KEY, ssm.MANAGED_TAG_VALUE))
     v.check()
 
 
@@ -358,7 +363,15 @@ def diffable(summary):
     """Diff view of one activation: what it is, not what changes on its own (counts, expiry flag)."""
     if not summary:
         return {}
-    keys = ("activation_id", "iam_role", "registration_limit", "expiration_date", "default_instance_name", "description", "tags")
+    keys = (
+        "activation_id",
+        "iam_role",
+        "registration_limit",
+        "expiration_date",
+        "default_instance_name",
+        "description",
+        "tags",
+    )
     return {k: summary[k] for k in keys}
 
 

@@ -19,8 +19,9 @@ class ModuleFailed(Exception):
 class FakeModule:
     """The parts of AnsibleAWSModule that this collection's helpers use."""
 
-    def __init__(self, params, check_mode=False, diff=False):
+    def __init__(self, params, check_mode=False, diff=False, region="eu-west-1"):
         self.params = params
+        self.region = region  # AnsibleAWSModule.region: the option or the environment's (None when unset)
         self.check_mode = check_mode
         self._diff = diff
         self.warnings = []
