@@ -42,4 +42,24 @@ options:
     description: How long to wait, in seconds.
     type: int
     default: 60
+notes:
+  - "Input is checked before any AWS call, and bad input fails the task naming the option: the module's region must
+    be set (the generated ARNs name it, and it decides the partition; C(eusc-*) regions are partition C(aws-eusc));
+    O(name) and O(path) are ASCII; the role's O(description) has at most 1000 of tab, newline, printable ASCII and
+    U+00A1-U+00FF (IAM's pattern); O(tags) are at most 50, keys of 1 to 128 and values of up to 256 letters, digits,
+    spaces and C(_ . : / = + - @), no control characters, and keys starting with C(aws:), in any case, are AWS's;
+    ARNs are in the partition of the module's region; O(permissions_boundary) and O(managed_policies) take no
+    wildcards, and a role has at most 20 managed policies attached, the module's own included (IAM's maximum; 10
+    unless the account's quota was raised)."
+  - "The generated policy must fit IAM's 6,144 characters for a managed policy (white space not counted). It is
+    built and measured before any AWS call, so an oversized policy fails the task before the role is created. For
+    M(ecs_anywhere.fleet.instance_role) with the default options, about 14 clusters fit."
+  - "M(ecs_anywhere.fleet.instance_role): cluster ARNs take no wildcards (C(cluster/*) would grant every cluster), are
+    in the module's region or one of O(ecs_anywhere.fleet.instance_role#module:activation_regions) (which are in the
+    module's region's partition), and name one account. That it is the account in use is known only once STS has
+    answered: a cluster of another account cannot be joined, and its ARN grants nothing."
+  - "M(ecs_anywhere.fleet.task_execution_role): a Secrets Manager ARN without the six random characters AWS appends
+    to the secret's name (a partial ARN) becomes C(arn:...:secret:<name>-??????) in the generated policy, AWS's
+    documented way to match exactly that secret; a task definition's C(valueFrom) with
+    C(:json-key:version-stage:version-id) is refused."
 """

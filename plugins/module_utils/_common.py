@@ -148,7 +148,7 @@ class Validator:
         """
         parts = parse_arn(value)
         if not parts:
-            if isinstance(value, str) and value.startswith("arn:"):
+            if isinstance(value, str) and value.startswith("arn:") and not all("!" <= c <= "~" for c in value):
                 self.error(param, "%r: an ARN has no spaces, control or non-ASCII characters" % (value,))
             else:
                 self.error(

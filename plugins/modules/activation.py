@@ -57,9 +57,9 @@ options:
     default: 1
   default_instance_name:
     description:
-      - The name SSM gives the managed instances registered with this activation. Up to 256 letters (of any script),
+      - "The name SSM gives the managed instances registered with this activation. Up to 256 letters (of any script),
         digits, spaces and C(_ . : / = + - @), the characters SSM accepts; no newlines, tabs or other control
-        characters.
+        characters."
     type: str
   description:
     description:
@@ -70,9 +70,9 @@ options:
     description:
       - Tags for the activation, which SSM copies to the managed instances registered with it.
       - The tag C(ecs_anywhere.fleet:managed=true) is always added; it may not be set to another value.
-      - Keys of 1 to 128 and values of up to 256 letters (of any script), digits, spaces and C(_ . : / = + - @), no
+      - "Keys of 1 to 128 and values of up to 256 letters (of any script), digits, spaces and C(_ . : / = + - @), no
         newlines or other control characters. Keys starting with C(aws:), in any case, are reserved for AWS. At most
-        50 tags, the collection's included.
+        50 tags, the collection's included."
     type: dict
     aliases: [resource_tags]
   wait_timeout:

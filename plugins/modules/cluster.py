@@ -13,6 +13,9 @@ description:
   - Creates, updates and deletes an Amazon ECS cluster for external (ECS Anywhere) instances.
   - Manages the cluster's tags and its CloudWatch Container Insights setting.
   - Deleting a cluster that still has registered container instances is refused unless O(force=true).
+  - "O(tags): at most 50; keys of 1 to 128 and values of up to 256 letters (of any script), digits, spaces and
+    C(_ . : / = + - @), no newlines or other control characters; keys starting with C(aws:), in any case, are
+    reserved for AWS. Bad input fails before any AWS call."
 author:
   - ecs_anywhere.fleet maintainers (@ecs-anywhere)
 options:
@@ -224,6 +227,15 @@ def ensure_absent(module, client, current):
     return before, None, instances
 
 
+def validate(module):
+    """Every input rule, before any AWS call: the region, the name and ECS's tag rules."""
+    validator = Validator(module)
+    validator.region()
+    validator.pattern("name", module.params["name"], CLUSTER_NAME, "1-255 letters, digits, hyphens, underscores")
+    validator.tags("tags", module.params["tags"], ecs.MAX_TAGS)
+    validator.check()
+
+
 def main():
     argument_spec = dict(
         name=dict(type="str", required=True, aliases=["cluster"]),
@@ -235,9 +247,7 @@ def main():
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
 
-    validator = Validator(module)
-    validator.pattern("name", module.params["name"], CLUSTER_NAME, "1-255 letters, digits, hyphens, underscores")
-    validator.check()
+    validate(module)
 
     client = module.client("ecs")
     try:

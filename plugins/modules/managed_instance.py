@@ -30,13 +30,14 @@ author:
   - ecs_anywhere.fleet maintainers (@ecs-anywhere)
 options:
   instances:
-    description: Managed instance ids (C(mi-) and 17 hex digits) or container instance ARNs.
+    description: Managed instance ids (C(mi-) and 17 hex digits) or container instance ARNs (of the module's region).
     type: list
     elements: str
     required: true
   clusters:
     description:
-      - Clusters to look for the container instances of managed instance ids in (names or ARNs).
+      - Clusters to look for the container instances of managed instance ids in (names, or ARNs of the module's region;
+        no wildcards).
       - Empty means every cluster of the region. Not needed for container instance ARNs.
     type: list
     elements: str
@@ -109,6 +110,9 @@ options:
 notes:
   - O(tags) and O(purge_tags) are the tags of the SSM managed instances (C(AddTagsToResource)); O(ecs_tags) those of the
     ECS container instances. The two are separate resources in AWS.
+  - "O(tags) follow SSM's rules: at most 50; keys of 1 to 128 and values of up to 256 letters (of any script), digits,
+    spaces and C(_ . : / = + - @), no newlines or other control characters; keys starting with C(aws:), in any case,
+    are reserved for AWS. Bad input fails before any AWS call."
   - "The container instances need to be registered with ECS: an instance that is not fails the task before any change.
     The IAM identity running the module needs C(ecs:PutAttributes), C(ecs:DeleteAttributes), C(ecs:TagResource) and
     C(ecs:UntagResource) on the container instances."
@@ -370,10 +374,18 @@ def validate(module):
     """Check every parameter before any AWS call; return the desired (attributes, ecs tags) per entry of instances."""
     params = module.params
     v = Validator(module)
+    v.region()
     for value in params["instances"]:
-        if not (ssm_api.MANAGED_INSTANCE_ID.match(value) or fleet.CONTAINER_INSTANCE_ARN.match(value)):
+        if fleet.CONTAINER_INSTANCE_ARN.match(value):
+            v.arn("instances", value, "ecs", "container-instance/")
+        elif not ssm_api.MANAGED_INSTANCE_ID.match(value):
             v.error("instances", "%r is neither a managed instance id (mi-...) nor a container instance ARN" % value)
     v.each("clusters", params["clusters"], CLUSTER_NAME, "cluster name or ARN", "ecs", "cluster/")
+    # The module calls ECS in its own region: ARNs of another region name nothing it can reach.
+    regions = [v.module_region] if v.module_region else []
+    v.arn_regions("instances", params["instances"], regions, "the module's region")
+    v.arn_regions("clusters", params["clusters"], regions, "the module's region")
+    v.tags("tags", params["tags"])
     v.int_range("wait_timeout", params["wait_timeout"], 0, 86400)
     if params["state"] == "absent":
         for option in ATTRIBUTES[:2] + ECS_TAGS[:2]:
