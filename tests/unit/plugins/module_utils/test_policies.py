@@ -12,7 +12,12 @@ from policy_sentry.querying.actions import get_action_data
 from ansible_collections.ecs_anywhere.fleet.plugins.module_utils import _policies as policies
 
 ACCOUNT = "123456789012"
-PARTITIONS = [("aws", "eu-west-1"), ("aws-cn", "cn-north-1"), ("aws-us-gov", "us-gov-west-1")]
+PARTITIONS = [
+    ("aws", "eu-west-1"),
+    ("aws-cn", "cn-north-1"),
+    ("aws-us-gov", "us-gov-west-1"),
+    ("aws-eusc", "eusc-de-east-1"),
+]
 GLOBAL_CONDITION_KEYS = re.compile(r"^aws:")
 
 
@@ -107,7 +112,9 @@ def test_the_checker_catches_a_wrong_resource_type():
 
 def test_the_checker_catches_an_unsupported_condition_key():
     bad = dict(
-        Statement=[dict(Action=["ecs:DiscoverPollEndpoint"], Resource=["*"], Condition={"StringEquals": {"ecs:cluster": "x"}})]
+        Statement=[
+            dict(Action=["ecs:DiscoverPollEndpoint"], Resource=["*"], Condition={"StringEquals": {"ecs:cluster": "x"}})
+        ]
     )
     assert check_document(bad, "aws")
 
