@@ -4,8 +4,31 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 
-# The standard descriptions of the attributes every module of this collection declares.
-_COMMON = r"""
+class ModuleDocFragment:
+    # Standard attributes of this collection's AWS modules (members of the action group). ansible-test reads
+    # each fragment as one string literal, so the descriptions are repeated in HOST below.
+    DOCUMENTATION = r"""
+options: {}
+attributes:
+  check_mode:
+    description: Can run in C(check_mode) and return changed status prediction without modifying target.
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in C(check_mode)), when in diff mode.
+  idempotent:
+    description:
+      - When run twice in a row outside check mode, with the same arguments, the second invocation indicates no change.
+      - This assumes that the system controlled/queried by the module has not changed in a relevant way.
+  action_group:
+    description:
+      - Use C(group/ecs_anywhere.fleet.fleet) in C(module_defaults) to set defaults for this module.
+      - That group also includes the modules of C(group/amazon.aws.aws).
+    support: full
+    membership:
+      - ecs_anywhere.fleet.fleet
+"""
+
+    # Standard attributes of the modules that run on the managed host (no AWS options, no action group).
+    HOST = r"""
 options: {}
 attributes:
   check_mode:
@@ -17,24 +40,6 @@ attributes:
       - When run twice in a row outside check mode, with the same arguments, the second invocation indicates no change.
       - This assumes that the system controlled/queried by the module has not changed in a relevant way.
 """
-
-
-class ModuleDocFragment:
-    # Standard attributes of this collection's AWS modules (members of the action group).
-    DOCUMENTATION = (
-        _COMMON
-        + r"""  action_group:
-    description:
-      - Use C(group/ecs_anywhere.fleet.fleet) in C(module_defaults) to set defaults for this module.
-      - That group also includes the modules of C(group/amazon.aws.aws).
-    support: full
-    membership:
-      - ecs_anywhere.fleet.fleet
-"""
-    )
-
-    # Standard attributes of the modules that run on the managed host (no AWS options, no action group).
-    HOST = _COMMON
 
     # For modules that only read state.
     INFO_MODULE = r"""
