@@ -578,4 +578,4 @@ INSTANCE = "arn:aws:ecs:us-east-1:123456789012:container-instance/onprem/0123456
     ],
 )
 def test_managed_instance_rules(params, region, bad):
-    assert failed_parameters(lambda m: managed_instance_module.validate(m), params, region) == bad
+    assert failed_parameters(managed_instance_module.validate, params, region) == bad
