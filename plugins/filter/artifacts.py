@@ -3,11 +3,9 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Filters: where AWS publishes the ECS Anywhere agents for a region."""
 
-import re
-
 from ansible.errors import AnsibleFilterError
 
-REGION = re.compile(r"^[a-z]{2,4}(-[a-z]+)+-\d{1,2}$")
+from ansible_collections.ecs_anywhere.fleet.plugins.module_utils._common import REGION
 
 
 def artifact_base_url(region, ip_compatibility="ipv4"):

@@ -31,3 +31,8 @@ def test_urls(region, ip, url):
 def test_bad_input(region, ip):
     with pytest.raises(AnsibleFilterError):
         artifact_base_url(region, ip)
+
+
+def test_a_trailing_newline_is_not_a_region():
+    with pytest.raises(AnsibleFilterError):
+        artifact_base_url("eu-west-1\n")
