@@ -66,6 +66,9 @@ class EmulatorApp:
         self.faults = FaultInjector()
         self.control = LabControl(self.calls, self.faults)
         self.aws = EmulatorDispatcher(create_backend_app)
+        # Each AWS call is atomic, as in AWS: moto's check-then-insert (CreateRole, CreatePolicy ...) is not, and
+        # concurrent clients (parallel plays) must see AWS's EntityAlreadyExists rather than two roles of one name.
+        self.atomic = threading.Lock()
 
     def __call__(self, environ, start_response):
         path = environ.get("PATH_INFO", "")
@@ -101,7 +104,8 @@ class EmulatorApp:
             self.calls.record({**call, "status": int(status.split()[0])})
             return start_response(status, response_headers, exc_info)
 
-        return self.aws(environ, recording_start_response)
+        with self.atomic:
+            return self.aws(environ, recording_start_response)
 
 
 class EmulatorServer(LabClient):

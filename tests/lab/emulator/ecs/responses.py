@@ -44,6 +44,14 @@ class ECSResponse(EC2ContainerServiceResponse):
     def _cluster(self):
         return self._get_param("cluster") or "default"
 
+    def create_cluster(self):
+        """AWS answers CreateCluster for an existing ACTIVE cluster with that cluster as it is, without an error
+        (concurrent creators all succeed); moto would replace it, dropping its tags, settings and instances."""
+        existing = self.ecs_backend.clusters.get(self._get_param("clusterName") or "default")
+        if existing is not None and existing.status == "ACTIVE":
+            return ActionResult({"cluster": existing})
+        return super().create_cluster()
+
     def register_container_instance(self):
         attributes = self._get_param("attributes") or []
         if not any(attribute.get("name") == EXTERNAL_CAPABILITY for attribute in attributes):
