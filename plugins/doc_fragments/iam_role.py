@@ -27,9 +27,21 @@ options:
     elements: str
     default: []
   purge_policies:
-    description: Detach managed policies that are attached to the role but not wanted by this module.
+    description:
+      - Detach managed policies that this collection attached to the role and no longer wants.
+      - Policies attached by anyone else are never detached (the module warns about them); see the notes.
     type: bool
     default: true
+  adopt:
+    description:
+      - Take over a role, or a generated policy named O(generated_policy_name), that exists but was not created by
+        this collection (it lacks the C(ecs_anywhere.fleet:managed=true) tag), for example one made in the console.
+      - Without it, such a role or policy is left untouched and the module fails, naming it, before any change.
+      - With it, the module gives the role (and the policy) the tag and manages them from then on, including trust
+        policy, description and deletion with O(state=absent). Policies already attached stay attached, as
+        O(purge_policies) only detaches what this collection attaches itself.
+    type: bool
+    default: false
   generated_policy_name:
     description: Name of the generated customer-managed policy. Defaults to C(<name>-ecs-anywhere).
     type: str
@@ -43,6 +55,18 @@ options:
     type: int
     default: 60
 notes:
+  - "Ownership: the role and the generated policy this collection creates carry the tag C(ecs_anywhere.fleet:managed=true)
+    from the create call on. A role or generated policy without it is someone else's: it is neither changed nor deleted
+    unless O(adopt=true)."
+  - "IAM keeps no record of who attached a policy, so the role's tag C(ecs_anywhere.fleet:attached-policies) lists
+    the names of the managed policies this collection attached (space-separated; a comma in a name is written as
+    C(:); past 256 characters the list continues in C(ecs_anywhere.fleet:attached-policies:2) and so on). Only
+    those, and the generated policy, are ever detached. Tag keys starting with C(ecs_anywhere.fleet:) are the
+    collection's own: O(tags) cannot set them and O(purge_tags) never removes them."
+  - "Concurrent runs (for example AWX job slices on a fresh account) converge: a role or policy another run of the
+    collection created meanwhile (C(EntityAlreadyExists), with the tag) is treated as this run's own, IAM's
+    C(ConcurrentModification) is retried, and a policy version refused because concurrent runs filled IAM's five
+    versions is retried after pruning."
   - "Input is checked before any AWS call, and bad input fails the task naming the option: the module's region must
     be set (the generated ARNs name it, and it decides the partition; C(eusc-*) regions are partition C(aws-eusc));
     O(name) and O(path) are ASCII; the role's O(description) has at most 1000 of tab, newline, printable ASCII and

@@ -33,7 +33,10 @@ options:
     type: str
     default: Role for Amazon ECS Anywhere external instances (managed by ecs_anywhere.fleet)
   state:
-    description: V(present) creates or updates the role; V(absent) detaches its policies, deletes the generated policy and the role.
+    description:
+      - V(present) creates or updates the role.
+      - V(absent) detaches its policies, deletes the generated policy and the role -- only when this collection created
+        them (or O(adopt=true)); otherwise the module fails and deletes nothing.
     type: str
     choices: [present, absent]
     default: present
@@ -120,7 +123,7 @@ attributes:
   diff_mode:
     support: full
     details:
-      - The diff shows the trust policy, attached policies, generated policy document, tags and settings.
+      - The diff shows the trust policy, attached policies, generated policy document, tags, ownership and settings.
   idempotent:
     support: full
 """
@@ -161,7 +164,12 @@ EXAMPLES = r"""
     name: ecsAnywhereRole
     policy_mode: managed
 
-- name: Remove the role and its generated policy
+- name: Take over an ECSAnywhereRole made earlier in the console (its attached policies stay attached)
+  ecs_anywhere.fleet.instance_role:
+    clusters: [onprem]
+    adopt: true
+
+- name: Remove the role and its generated policy (only if this collection created or adopted them)
   ecs_anywhere.fleet.instance_role:
     state: absent
 """
@@ -211,9 +219,19 @@ role:
       elements: str
       sample: ["arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore", "arn:aws:iam::123456789012:policy/ECSAnywhereRole-ecs-anywhere"]
     tags:
-      description: Tags of the role.
+      description: Tags of the role, without the collection's own C(ecs_anywhere.fleet:*) tags.
       type: dict
       sample: {"team": "platform"}
+    owned:
+      description: Whether the role carries the collection's ownership tag C(ecs_anywhere.fleet:managed=true).
+      type: bool
+      sample: true
+    attached_by_collection:
+      description:
+        - ARNs of the attached policies this collection attached (the only ones O(purge_policies) may detach).
+      type: list
+      elements: str
+      sample: ["arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore", "arn:aws:iam::123456789012:policy/ECSAnywhereRole-ecs-anywhere"]
     generated_policy:
       description: Default version of the generated policy document, or null.
       type: dict
@@ -312,6 +330,7 @@ def build_spec(module, account, partition):
         tags=p["tags"],
         purge_tags=p["purge_tags"],
         purge_policies=p["purge_policies"],
+        adopt=p["adopt"],
     )
 
 

@@ -17,7 +17,7 @@ description:
     (O(ecr_repositories)), unless the instance role already grants ECR pull (O(instance_role_grants_ecr));
     tasks that read secrets (O(ssm_parameters), O(secrets_manager_secrets), O(kms_keys))."
   - With no reason the module reports RV(required=false) and creates nothing; with O(remove_when_not_required=true)
-    it also deletes the role (and its generated policy) if it exists.
+    it also deletes the role (and its generated policy) if it exists and this collection created it.
   - O(policy_mode=least_privilege) (the default) generates a policy scoped to the given resources;
     O(policy_mode=managed) attaches C(AmazonECSTaskExecutionRolePolicy) (ECR pull and logs on C(*)) and generates
     a policy only for secrets.
@@ -35,14 +35,17 @@ options:
   state:
     description:
       - V(present) creates or updates the role when it is required (see RV(required)).
-      - V(absent) deletes the role and its generated policy.
+      - V(absent) deletes the role and its generated policy -- only when this collection created them (or
+        O(adopt=true)); otherwise the module fails and deletes nothing.
     type: str
     choices: [present, absent]
     default: present
   remove_when_not_required:
     description:
-      - With O(state=present), delete the role named O(name) when no reason requires it. Only set this for a role this
-        module manages.
+      - With O(state=present), delete the role named O(name) when no reason requires it.
+      - Only a role (and generated policy) this collection created, or adopted with O(adopt=true), is deleted. Anyone
+        else's, such as an C(ecsTaskExecutionRole) made in the console that other tasks use, is left as it is with a
+        warning.
     type: bool
     default: false
   confused_deputy_protection:
@@ -100,7 +103,7 @@ attributes:
   diff_mode:
     support: full
     details:
-      - The diff shows the trust policy, attached policies, generated policy document, tags and settings.
+      - The diff shows the trust policy, attached policies, generated policy document, tags, ownership and settings.
   idempotent:
     support: full
 """
@@ -112,12 +115,18 @@ EXAMPLES = r"""
     ecr_repositories: [web]
   register: execution_role
 
+# Deletes the role only if this collection created it: a console-made ecsTaskExecutionRole is left alone (warning).
 - name: Only ECR pulls, already granted by the instance role -> nothing is created
   ecs_anywhere.fleet.task_execution_role:
     ecr_repositories: [web]
     instance_role_grants_ecr: "{{ instance_role.grants_ecr_pull }}"
     remove_when_not_required: true
   register: execution_role
+
+- name: Manage the account's existing ecsTaskExecutionRole; AmazonECSTaskExecutionRolePolicy stays attached
+  ecs_anywhere.fleet.task_execution_role:
+    log_groups: [/ecs/onprem]
+    adopt: true
 
 - name: Tasks read a database password from Secrets Manager
   ecs_anywhere.fleet.task_execution_role:
@@ -183,9 +192,19 @@ role:
       elements: str
       sample: ["arn:aws:iam::123456789012:policy/ecsTaskExecutionRole-ecs-anywhere"]
     tags:
-      description: Tags of the role.
+      description: Tags of the role, without the collection's own C(ecs_anywhere.fleet:*) tags.
       type: dict
       sample: {}
+    owned:
+      description: Whether the role carries the collection's ownership tag C(ecs_anywhere.fleet:managed=true).
+      type: bool
+      sample: true
+    attached_by_collection:
+      description:
+        - ARNs of the attached policies this collection attached (the only ones O(purge_policies) may detach).
+      type: list
+      elements: str
+      sample: ["arn:aws:iam::123456789012:policy/ecsTaskExecutionRole-ecs-anywhere"]
     generated_policy:
       description: Default version of the generated policy document, or null.
       type: dict
@@ -287,6 +306,7 @@ def build_spec(module, account, partition):
         tags=p["tags"],
         purge_tags=p["purge_tags"],
         purge_policies=p["purge_policies"],
+        adopt=p["adopt"],
     )
 
 
@@ -320,8 +340,10 @@ def main():
         if state == "present" and found:
             wait_timeout = module.params["wait_timeout"] if module.params["wait"] else 0
             before, after = iam_role.ensure_present(module, client, spec, wait_timeout)
-        elif state == "absent" or module.params["remove_when_not_required"]:
+        elif state == "absent":
             before, after = iam_role.ensure_absent(module, client, spec)
+        elif module.params["remove_when_not_required"]:
+            before, after = iam_role.ensure_absent(module, client, spec, leave_unowned=True)
         else:
             before = after = None
     except AnsibleAWSError as e:
@@ -332,7 +354,7 @@ def main():
         iam_role.diffable(after),
         required=bool(found),
         reasons=found,
-        role=after or {},
+        role=(after or {}) if state == "present" and found else {},
         generated_policy_arn=spec.generated_policy_arn,
         policy_document=spec.generated_policy if found else None,
     )
