@@ -46,11 +46,27 @@ def describe_cluster(client, name):
 
 @ECSErrorHandler.common_error_handler("create cluster")
 @AWSRetry.jittered_backoff()
-def create_cluster(client, name, settings, tags):
+def _create_cluster(client, name, settings, tags):
     params = dict(clusterName=name, settings=settings)
     if tags:
         params["tags"] = ecs_tags(tags)
     return client.create_cluster(**params)["cluster"]
+
+
+def create_cluster(client, name, settings, tags):
+    """CreateCluster, tolerating concurrent runs that create the same cluster.
+
+    AWS answers CreateCluster for an existing ACTIVE cluster with that cluster, without an error (and, as far as is
+    documented, without applying the request's tags or settings): the caller reads it back and converges.  Should
+    a concurrent create be refused all the same, the cluster that now exists is returned instead of the error.
+    """
+    try:
+        return _create_cluster(client, name, settings, tags)
+    except AnsibleECSError:
+        existing = describe_cluster(client, name)
+        if existing is None:
+            raise
+        return existing
 
 
 @ECSErrorHandler.common_error_handler("update cluster settings")

@@ -45,6 +45,10 @@ options:
       - Deregistering does not stop the agents on the hosts; offboard them too.
     type: bool
     default: false
+notes:
+  - Concurrent runs creating the same cluster (for example AWX job slices on a fresh account) all succeed; Amazon ECS
+    answers C(CreateCluster) for an existing cluster with that cluster, which the module then reads back and brings to
+    the requested Container Insights setting and tags.
 extends_documentation_fragment:
   - ecs_anywhere.fleet.attributes
   - amazon.aws.common.modules
@@ -167,25 +171,34 @@ def ensure_present(module, client, current):
     insights = module.params["container_insights"]
     tags = module.params["tags"]
     before = summarize(current)
+    if before is not None:
+        return before, converge(module, client, before)
 
-    if before is None:
-        after = dict(
-            cluster_arn=None,
-            cluster_name=name,
-            status="ACTIVE",
-            container_insights=insights,
-            registered_container_instances_count=0,
-            running_tasks_count=0,
-            pending_tasks_count=0,
-            active_services_count=0,
-            tags=tags or {},
-        )
-        if not module.check_mode:
-            settings = [dict(name="containerInsights", value=insights)] if insights else []
-            ecs.create_cluster(client, name, settings, tags)
-            after = summarize(ecs.describe_cluster(client, name))
-        return before, after
+    after = dict(
+        cluster_arn=None,
+        cluster_name=name,
+        status="ACTIVE",
+        container_insights=insights,
+        registered_container_instances_count=0,
+        running_tasks_count=0,
+        pending_tasks_count=0,
+        active_services_count=0,
+        tags=tags or {},
+    )
+    if not module.check_mode:
+        settings = [dict(name="containerInsights", value=insights)] if insights else []
+        created = ecs.create_cluster(client, name, settings, tags)
+        # A concurrent run (AWX job slices) may have created the cluster first: then CreateCluster answers with
+        # that cluster as it is, so read it back and converge its settings and tags like an existing cluster's.
+        after = converge(module, client, summarize(ecs.describe_cluster(client, name) or created))
+    return before, after
 
+
+def converge(module, client, before):
+    """Container Insights and tags of an existing cluster; returns the cluster after the change."""
+    name = module.params["name"]
+    insights = module.params["container_insights"]
+    tags = module.params["tags"]
     after = dict(before)
     if insights and insights != before["container_insights"]:
         after["container_insights"] = insights
@@ -203,7 +216,7 @@ def ensure_present(module, client, current):
                 ecs.tag_resource(client, before["cluster_arn"], to_set)
     if after != before and not module.check_mode:
         after = summarize(ecs.describe_cluster(client, name))
-    return before, after
+    return after
 
 
 def ensure_absent(module, client, current):

@@ -174,3 +174,59 @@ def test_aws_errors_become_one_collection_exception(stubbed):
     with pytest.raises(ecs.AnsibleECSError) as raised:
         ecs.describe_cluster(client, "onprem")
     assert raised.value.message == "Failed to describe cluster"
+
+
+# ---------------------------------------------------------------- concurrent runs creating the same cluster
+
+
+def create_params(**tags):
+    params = dict(clusterName="onprem", settings=[dict(name="containerInsights", value="enabled")])
+    if tags:
+        params["tags"] = ecs.ecs_tags(tags)
+    return params
+
+
+def test_cluster_created_meanwhile_by_another_run_is_converged(stubbed):
+    client, stubber = stubbed("ecs")
+    theirs = aws_cluster({"team": "other"}, "disabled")
+    # AWS answers CreateCluster for the existing cluster with that cluster, as it is.
+    stubber.add_response("create_cluster", dict(cluster=theirs), create_params(team="platform"))
+    expect_describe(stubber, theirs)
+    stubber.add_response(
+        "update_cluster",
+        dict(cluster=aws_cluster({"team": "other"}, "enabled")),
+        dict(cluster="onprem", settings=[dict(name="containerInsights", value="enabled")]),
+    )
+    stubber.add_response("tag_resource", {}, dict(resourceArn=ARN, tags=ecs.ecs_tags({"team": "platform"})))
+    expect_describe(stubber, aws_cluster({"team": "platform"}, "enabled"))
+    module = Module(params(container_insights="enabled", tags={"team": "platform"}, purge_tags=False))
+
+    before, after = cluster_module.ensure_present(module, client, None)
+
+    assert before is None
+    assert (after["container_insights"], after["tags"]) == ("enabled", {"team": "platform"})
+
+
+def test_a_refused_concurrent_create_reads_the_cluster_back(stubbed):
+    client, stubber = stubbed("ecs")
+    stubber.add_client_error(
+        "create_cluster", "ResourceInUseException", "being created", expected_params=create_params()
+    )
+    expect_describe(stubber, aws_cluster(insights="enabled"))  # what create_cluster reads back
+    expect_describe(stubber, aws_cluster(insights="enabled"))  # what ensure_present converges
+    module = Module(params(container_insights="enabled"))
+
+    _before, after = cluster_module.ensure_present(module, client, None)
+
+    assert after["cluster_arn"] == ARN
+
+
+def test_a_refused_create_with_no_cluster_after_it_fails(stubbed):
+    client, stubber = stubbed("ecs")
+    stubber.add_client_error("create_cluster", "AccessDeniedException", "not allowed", expected_params=create_params())
+    expect_describe(stubber, None)
+
+    with pytest.raises(ecs.AnsibleECSError) as raised:
+        ecs.create_cluster(client, "onprem", [dict(name="containerInsights", value="enabled")], None)
+
+    assert raised.value.message == "Failed to create cluster"
