@@ -49,6 +49,20 @@ ECS_CLUSTER_ACTIONS = [
 ECS_INSTANCE_ACTIONS = ["ecs:Poll", "ecs:StartTelemetrySession"]
 ECR_PULL_ACTIONS = ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]
 LOGS_ACTIONS = ["logs:CreateLogStream", "logs:PutLogEvents"]
+#: Every way to read a parameter's value.  AmazonSSMManagedInstanceCore allows the first two on ``*`` (the SSM
+#: agent resolves ``{{ssm:...}}`` references in documents with them); the instance policy denies all four outside
+#: the parameters a host is given.
+SSM_READ_ACTIONS = ["ssm:GetParameter", "ssm:GetParameterHistory", "ssm:GetParameters", "ssm:GetParametersByPath"]
+#: What AmazonEC2ContainerServiceforEC2Role lets the agent tag, and only while creating it (AWS's statement).
+TAG_ON_CREATE_ACTIONS = ["CreateCluster", "RegisterContainerInstance"]
+#: AWS managed policies that grant ECR pull on every repository (``*``), when attached to the instance role.
+ECR_PULL_MANAGED_POLICIES = [
+    ECS_INSTANCE_POLICY,
+    "AmazonEC2ContainerRegistryReadOnly",
+    "AmazonEC2ContainerRegistryPullOnly",
+    "AmazonEC2ContainerRegistryPowerUser",
+    "AmazonEC2ContainerRegistryFullAccess",
+]
 
 
 def managed_policy_arn(partition, name):
@@ -76,6 +90,38 @@ def repository_arn(partition, region, account, repository):
     if repository.startswith("arn:"):
         return repository
     return _arn(partition, "ecr", region, account, "repository/" + repository)
+
+
+def parameter_arn(partition, region, account, parameter):
+    """ARN (or ARN pattern, for a path prefix such as ``/app/*``) of an SSM parameter given by name or ARN."""
+    if parameter.startswith("arn:"):
+        return parameter
+    return _arn(partition, "ssm", region, account, "parameter/" + parameter.lstrip("/"))
+
+
+def _glob(pattern):
+    """IAM's ARN matching: ``*`` any run of characters, ``?`` any one character, everything else literal."""
+    return re.compile("".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern) + r"\Z")
+
+
+def ecr_repositories_not_covered(partition, region, account, wanted, granted):
+    """Those of ``wanted`` (repository names/ARNs, or ``["*"]``) that no pattern of ``granted`` covers.
+
+    ``granted`` are the resources of the instance role's ECR pull grant (ARNs, ARN patterns or ``*``). Each wanted
+    repository is compared on its own: a grant on repository A says nothing about repository B.  ``*`` (every
+    repository of the account) is covered only by a grant on every repository.
+    """
+    patterns = [_glob(g) for g in granted or []]
+    missing = []
+    for repository in wanted or []:
+        # "*" stands for every repository: covered only by a pattern that matches the pattern itself.
+        if repository == "*":
+            arn = _arn(partition, "ecr", region, account, "repository/*")
+        else:
+            arn = repository_arn(partition, region, account, repository)
+        if not any(p.match(arn) for p in patterns):
+            missing.append(repository)
+    return missing
 
 
 def log_stream_arn(partition, region, account, log_group):
@@ -126,21 +172,38 @@ def _logs_statements(partition, region, account, log_groups):
     return [_statement("WriteContainerLogs", LOGS_ACTIONS, resources)]
 
 
+def _parameter_statement(partition, region, account, readable_parameters):
+    """Deny reading any parameter but ``readable_parameters`` (names, ``<path>/*`` prefixes or ARNs).
+
+    An explicit Deny wins over the Allow on ``*`` in AmazonSSMManagedInstanceCore (and over any other policy of the
+    role), so a host reads only what it is given.  With no parameters given it denies every parameter.
+    """
+    resources = sorted({parameter_arn(partition, region, account, p) for p in readable_parameters or []})
+    statement = dict(Sid="DenyParametersNotGiven", Effect="Deny", Action=sorted(SSM_READ_ACTIONS))
+    if resources:
+        statement["NotResource"] = resources
+    else:
+        statement["Resource"] = ["*"]
+    return statement
+
+
 def instance_policy(
     partition,
     region,
     account,
     clusters,
     ecr_repositories=None,
-    log_groups=None,
     instance_tags=True,
     task_metadata_tags=True,
+    readable_parameters=None,
 ):
     """Least-privilege policy for the ECS agent of an external (ECS Anywhere) instance.
 
     Compared with AmazonEC2ContainerServiceforEC2Role it leaves out what an external instance never
     calls (ec2:DescribeTags, ecs:CreateCluster, ecs:DeregisterContainerInstance,
-    ecs:UpdateContainerInstancesState) and scopes every cluster-bound action to ``clusters``.
+    ecs:UpdateContainerInstancesState, and logs: the awslogs driver of an external instance's tasks writes with
+    the task execution role), scopes every cluster-bound action to ``clusters``, and denies reading SSM
+    parameters other than ``readable_parameters``.
     """
     arns = sorted({cluster_arn(partition, region, account, c) for c in clusters})
     instances = [_cluster_child_arn(a, "container-instance") for a in arns]
@@ -150,20 +213,30 @@ def instance_policy(
         _statement("PollAsContainerInstance", ECS_INSTANCE_ACTIONS, instances, {"ArnEquals": {"ecs:cluster": arns}}),
     ]
     if instance_tags:
+        # As AWS's AmazonEC2ContainerServiceforEC2Role has it: IAM names no required resource type for
+        # ecs:TagResource on create, so the grant is on * and bound to the creating action.
         statements.append(
             _statement(
-                "TagContainerInstanceOnRegistration",
+                "TagOnRegistration",
                 ["ecs:TagResource"],
-                instances,
-                {"StringEquals": {"ecs:CreateAction": "RegisterContainerInstance"}},
+                ["*"],
+                {"StringEquals": {"ecs:CreateAction": list(TAG_ON_CREATE_ACTIONS)}},
             )
         )
     if task_metadata_tags:
         tasks = [_cluster_child_arn(a, "task") for a in arns]
         statements.append(_statement("ReadTagsForTaskMetadata", ["ecs:ListTagsForResource"], instances + tasks))
     statements += _ecr_statements(partition, region, account, ecr_repositories)
-    statements += _logs_statements(partition, region, account, log_groups)
+    statements.append(_parameter_statement(partition, region, account, readable_parameters))
     return dict(Version=VERSION, Statement=statements)
+
+
+def ecr_pull_resources(document):
+    """Resources on which ``document`` (a generated policy) allows pulling images, [] when it allows none."""
+    for statement in (document or {}).get("Statement", []):
+        if statement.get("Sid") == "EcrPullImages" and statement.get("Effect") == "Allow":
+            return list(statement["Resource"])
+    return []
 
 
 def task_execution_policy(
@@ -180,10 +253,7 @@ def task_execution_policy(
     statements = _ecr_statements(partition, region, account, ecr_repositories)
     statements += _logs_statements(partition, region, account, log_groups)
     if ssm_parameters:
-        resources = [
-            p if p.startswith("arn:") else _arn(partition, "ssm", region, account, "parameter/" + p.lstrip("/"))
-            for p in ssm_parameters
-        ]
+        resources = [parameter_arn(partition, region, account, p) for p in ssm_parameters]
         statements.append(_statement("ReadSsmParameters", ["ssm:GetParameters"], resources))
     if secrets_manager_secrets:
         resources = [secret_resource(s) for s in secrets_manager_secrets]
@@ -292,11 +362,11 @@ def _instance_role_rules(v, params, partition, region):
             ANY_ACCOUNT,
             clusters,
             ecr_repositories="*" if params["ecr_repositories"] == ["*"] else params["ecr_repositories"],
-            log_groups=params["log_groups"],
             instance_tags=params["instance_tags"],
             task_metadata_tags=params["task_metadata_tags"],
+            readable_parameters=params["readable_parameters"],
         )
-        _check_size(v, params, document, ["clusters", "ecr_repositories", "log_groups"])
+        _check_size(v, params, document, ["clusters", "ecr_repositories", "readable_parameters"])
 
 
 def _task_execution_role_rules(v, params, partition, region):

@@ -19,6 +19,9 @@ description:
   - O(policy_mode=least_privilege) (the default) attaches C(AmazonSSMManagedInstanceCore) and a
     customer-managed policy that this module generates and keeps in sync, granting only what the ECS
     agent of an external instance calls, scoped to O(clusters). See the notes for the statements.
+  - In that mode the generated policy also denies reading SSM parameters other than O(readable_parameters): without it
+    C(AmazonSSMManagedInstanceCore) would let every host read every parameter of the account, including those meant
+    for the tasks of one service only.
   - Never creates an instance profile; SSM does not use one.
   - All ARNs are built for the partition of the account in use (C(aws), C(aws-cn), C(aws-us-gov)).
 author:
@@ -72,13 +75,22 @@ options:
       - Let the instances pull images from Amazon ECR (used when tasks have no task execution role).
       - A list of repository names (this account and region) or ARNs; V(*) alone means every repository of the account.
       - Empty (the default) grants no ECR access. Only with O(policy_mode=least_privilege).
+      - Pass RV(ecr_pull_repositories) to O(ecs_anywhere.fleet.task_execution_role#module:instance_role_ecr_repositories):
+        tasks pulling from a repository not listed here still need a task execution role.
     type: list
     elements: str
     default: []
-  log_groups:
+  readable_parameters:
     description:
-      - CloudWatch Logs groups the instances may write container logs to (used when tasks have no task execution role).
-      - Names (this account and region) or log group ARNs. Only with O(policy_mode=least_privilege).
+      - SSM parameters the instances may read (C(ssm:GetParameter), C(ssm:GetParameters), C(ssm:GetParametersByPath),
+        C(ssm:GetParameterHistory)); the generated policy denies reading every other parameter.
+      - Parameter names (this account and region, with or without the leading V(/)), path prefixes ending in V(/*)
+        (such as V(/onprem/agents/*)), or parameter ARNs (which may end in V(*)).
+      - Empty (the default) denies reading every parameter. List here the parameters that Run Command documents sent to
+        the hosts reference as C({{ssm:name}}), and public parameters such as
+        V(arn:aws:ssm:eu-west-1::parameter/aws/service/*) if the hosts read them.
+      - Tasks read their secrets with the task execution role, not with this role; they need nothing here.
+      - Only with O(policy_mode=least_privilege).
     type: list
     elements: str
     default: []
@@ -99,16 +111,20 @@ notes:
     C(ecs:SubmitContainerStateChange), C(ecs:SubmitTaskStateChange) on C(arn:<partition>:ecs:<region>:<account>:cluster/<cluster>)."
   - "C(PollAsContainerInstance): C(ecs:Poll), C(ecs:StartTelemetrySession) on
     C(arn:...:container-instance/<cluster>/*) with C(ArnEquals ecs:cluster) the cluster ARNs."
-  - "C(TagContainerInstanceOnRegistration) (O(instance_tags)): C(ecs:TagResource) on C(arn:...:container-instance/<cluster>/*)
-    only when C(ecs:CreateAction) is C(RegisterContainerInstance)."
+  - "C(TagOnRegistration) (O(instance_tags)): C(ecs:TagResource) on C(*) only when C(ecs:CreateAction) is
+    C(CreateCluster) or C(RegisterContainerInstance) -- the statement of C(AmazonEC2ContainerServiceforEC2Role): IAM
+    names no required resource type for tagging on create, and the agent itself cannot call C(ecs:CreateCluster)."
   - "C(ReadTagsForTaskMetadata) (O(task_metadata_tags)): C(ecs:ListTagsForResource) on the clusters' container instances and tasks."
   - "C(EcrAuthorizationToken) and C(EcrPullImages) (O(ecr_repositories)): C(ecr:GetAuthorizationToken) on C(*);
     C(ecr:BatchCheckLayerAvailability), C(ecr:GetDownloadUrlForLayer), C(ecr:BatchGetImage) on the repositories."
-  - "C(WriteContainerLogs) (O(log_groups)): C(logs:CreateLogStream), C(logs:PutLogEvents) on
-    C(arn:...:log-group:<group>:log-stream:*)."
+  - "C(DenyParametersNotGiven): C(Deny) of C(ssm:GetParameter), C(ssm:GetParameters), C(ssm:GetParametersByPath),
+    C(ssm:GetParameterHistory) with C(NotResource) the O(readable_parameters) (C(Resource *) when there are none)."
   - "Left out, compared with C(AmazonEC2ContainerServiceforEC2Role): C(ec2:DescribeTags) (EC2 metadata only),
-    C(ecs:CreateCluster) (only when C(ECS_CLUSTER) is empty), C(ecs:DeregisterContainerInstance) (the agent never calls it)
-    and C(ecs:UpdateContainerInstancesState) (Spot draining)."
+    C(ecs:CreateCluster) (only when C(ECS_CLUSTER) is empty), C(ecs:DeregisterContainerInstance) (the agent never calls it),
+    C(ecs:UpdateContainerInstancesState) (Spot draining) and C(logs:CreateLogStream), C(logs:PutLogEvents): on an
+    external instance the C(awslogs) driver of a task writes with the task execution role (the AWS ECS Anywhere IAM
+    page lists awslogs as a reason for that role), so give the log groups to
+    M(ecs_anywhere.fleet.task_execution_role)."
   - IAM is eventually consistent. The M(ecs_anywhere.fleet.activation) module retries while SSM does not yet see a new role.
 extends_documentation_fragment:
   - ecs_anywhere.fleet.attributes
@@ -146,18 +162,32 @@ EXAMPLES = r"""
 #   {"Sid": "PollAsContainerInstance", "Effect": "Allow", "Action": ["ecs:Poll", "ecs:StartTelemetrySession"],
 #    "Resource": ["arn:aws:ecs:eu-west-1:123456789012:container-instance/onprem/*"],
 #    "Condition": {"ArnEquals": {"ecs:cluster": ["arn:aws:ecs:eu-west-1:123456789012:cluster/onprem"]}}},
-#   {"Sid": "TagContainerInstanceOnRegistration", "Effect": "Allow", "Action": ["ecs:TagResource"],
-#    "Resource": ["arn:aws:ecs:eu-west-1:123456789012:container-instance/onprem/*"],
-#    "Condition": {"StringEquals": {"ecs:CreateAction": "RegisterContainerInstance"}}},
+#   {"Sid": "TagOnRegistration", "Effect": "Allow", "Action": ["ecs:TagResource"], "Resource": ["*"],
+#    "Condition": {"StringEquals": {"ecs:CreateAction": ["CreateCluster", "RegisterContainerInstance"]}}},
 #   {"Sid": "ReadTagsForTaskMetadata", "Effect": "Allow", "Action": ["ecs:ListTagsForResource"],
 #    "Resource": ["arn:aws:ecs:eu-west-1:123456789012:container-instance/onprem/*",
-#                 "arn:aws:ecs:eu-west-1:123456789012:task/onprem/*"]}]}
+#                 "arn:aws:ecs:eu-west-1:123456789012:task/onprem/*"]},
+#   {"Sid": "DenyParametersNotGiven", "Effect": "Deny",
+#    "Action": ["ssm:GetParameter", "ssm:GetParameterHistory", "ssm:GetParameters", "ssm:GetParametersByPath"],
+#    "Resource": ["*"]}]}
 
-- name: Instances also pull from two private ECR repositories and write logs (tasks without an execution role)
+- name: Instances also pull from two private ECR repositories (tasks without an execution role pull with it)
   ecs_anywhere.fleet.instance_role:
     clusters: [onprem]
     ecr_repositories: [web, batch/worker]
-    log_groups: [/ecs/onprem]
+  register: instance_role
+
+- name: Tasks pulling other repositories (here batch/other) still get an execution role
+  ecs_anywhere.fleet.task_execution_role:
+    ecr_repositories: [web, batch/other]
+    instance_role_ecr_repositories: "{{ instance_role.ecr_pull_repositories }}"
+
+- name: Hosts may read the parameters under /onprem/agents/ and one more, and no other
+  ecs_anywhere.fleet.instance_role:
+    clusters: [onprem]
+    readable_parameters:
+      - /onprem/agents/*
+      - /shared/ntp-server
 
 - name: The role exactly as the AWS documentation describes it
   ecs_anywhere.fleet.instance_role:
@@ -248,10 +278,21 @@ policy_document:
   sample: {"Version": "2012-10-17", "Statement": [{"Sid": "DiscoverPollEndpoint", "Effect": "Allow",
            "Action": ["ecs:DiscoverPollEndpoint"], "Resource": ["*"]}]}
 grants_ecr_pull:
-  description: Whether the role lets instances pull from ECR (then a task execution role is not needed for that).
+  description:
+    - Whether the role lets instances pull from at least one ECR repository (see RV(ecr_pull_repositories) for which).
   returned: always
   type: bool
   sample: false
+ecr_pull_repositories:
+  description:
+    - Repositories the role lets instances pull from, as ARNs or ARN patterns; V(*) when an attached AWS managed policy
+      (C(AmazonEC2ContainerServiceforEC2Role) or an C(AmazonEC2ContainerRegistry*) policy) grants every repository.
+    - For O(ecs_anywhere.fleet.task_execution_role#module:instance_role_ecr_repositories), which compares repository by
+      repository. Customer-managed policies in O(managed_policies) are not read.
+  returned: always
+  type: list
+  elements: str
+  sample: ["arn:aws:ecr:eu-west-1:123456789012:repository/web"]
 """
 
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
@@ -262,8 +303,8 @@ from ansible_collections.ecs_anywhere.fleet.plugins.module_utils import _iam_rol
 from ansible_collections.ecs_anywhere.fleet.plugins.module_utils import _policies as policies
 from ansible_collections.ecs_anywhere.fleet.plugins.module_utils._common import CLUSTER_NAME
 from ansible_collections.ecs_anywhere.fleet.plugins.module_utils._common import ECR_REPOSITORY_NAME
-from ansible_collections.ecs_anywhere.fleet.plugins.module_utils._common import LOG_GROUP_NAME
 from ansible_collections.ecs_anywhere.fleet.plugins.module_utils._common import REGION
+from ansible_collections.ecs_anywhere.fleet.plugins.module_utils._common import SSM_PARAMETER_NAME
 from ansible_collections.ecs_anywhere.fleet.plugins.module_utils._common import Validator
 from ansible_collections.ecs_anywhere.fleet.plugins.module_utils._common import finish
 
@@ -283,11 +324,16 @@ def validate(module):
             "ecr",
             "repository/",
         )
-    v.each("log_groups", p["log_groups"], LOG_GROUP_NAME, "log group name or ARN", "logs", "log-group:")
+    for parameter in p["readable_parameters"]:
+        if parameter.startswith("arn:"):
+            v.arn("readable_parameters", parameter, "ssm", "parameter/")
+        else:
+            prefix = parameter[:-2] if parameter.endswith("/*") else parameter
+            v.pattern("readable_parameters", prefix, SSM_PARAMETER_NAME, "parameter name, <path>/* or parameter ARN")
     if p["state"] == "present" and p["policy_mode"] == "least_privilege" and not p["clusters"]:
         v.error("clusters", "required with policy_mode=least_privilege (the generated policy is scoped to them)")
-    if p["policy_mode"] == "managed" and (p["ecr_repositories"] or p["log_groups"]):
-        v.error("policy_mode", "ecr_repositories and log_groups apply to policy_mode=least_privilege only")
+    if p["policy_mode"] == "managed" and (p["ecr_repositories"] or p["readable_parameters"]):
+        v.error("policy_mode", "ecr_repositories and readable_parameters apply to policy_mode=least_privilege only")
     v.check()
 
 
@@ -311,9 +357,9 @@ def build_spec(module, account, partition):
             account,
             p["clusters"],
             ecr_repositories="*" if p["ecr_repositories"] == ["*"] else p["ecr_repositories"],
-            log_groups=p["log_groups"],
             instance_tags=p["instance_tags"],
             task_metadata_tags=p["task_metadata_tags"],
+            readable_parameters=p["readable_parameters"],
         )
     return iam_role.RoleSpec(
         name=p["name"],
@@ -334,6 +380,42 @@ def build_spec(module, account, partition):
     )
 
 
+def ecr_pull_repositories(partition, spec, after):
+    """What the role ``after`` lets instances pull: ["*"] through an AWS managed policy, else the generated grant."""
+    if not after:
+        return []
+    every = {policies.managed_policy_arn(partition, name) for name in policies.ECR_PULL_MANAGED_POLICIES}
+    if every & set(after["attached_policies"]):
+        return ["*"]
+    if spec.generated_policy_arn not in after["attached_policies"]:
+        return []
+    return policies.ecr_pull_resources(after.get("generated_policy") or spec.generated_policy)
+
+
+def run(module, client, account, partition):
+    """Bring the role to the wanted state and exit (the module after validation and STS)."""
+    spec = build_spec(module, account, partition)
+    try:
+        if module.params["state"] == "present":
+            wait_timeout = module.params["wait_timeout"] if module.params["wait"] else 0
+            before, after = iam_role.ensure_present(module, client, spec, wait_timeout)
+        else:
+            before, after = iam_role.ensure_absent(module, client, spec)
+    except AnsibleAWSError as e:
+        module.fail_json_aws_error(e)
+    pull = ecr_pull_repositories(partition, spec, after)
+    finish(
+        module,
+        iam_role.diffable(before),
+        iam_role.diffable(after),
+        role=after or {},
+        generated_policy_arn=spec.generated_policy_arn,
+        policy_document=spec.generated_policy,
+        grants_ecr_pull=bool(pull),
+        ecr_pull_repositories=pull,
+    )
+
+
 def main():
     argument_spec = dict(
         **iam_role.ARGUMENT_SPEC,
@@ -347,7 +429,7 @@ def main():
         policy_mode=dict(type="str", default="least_privilege", choices=["least_privilege", "managed"]),
         clusters=dict(type="list", elements="str", default=[]),
         ecr_repositories=dict(type="list", elements="str", default=[]),
-        log_groups=dict(type="list", elements="str", default=[]),
+        readable_parameters=dict(type="list", elements="str", default=[]),
         instance_tags=dict(type="bool", default=True),
         task_metadata_tags=dict(type="bool", default=True),
     )
@@ -355,27 +437,7 @@ def main():
     validate(module)
 
     account, partition = get_aws_account_info(module)
-    spec = build_spec(module, account, partition)
-    client = module.client("iam")
-    try:
-        if module.params["state"] == "present":
-            wait_timeout = module.params["wait_timeout"] if module.params["wait"] else 0
-            before, after = iam_role.ensure_present(module, client, spec, wait_timeout)
-        else:
-            before, after = iam_role.ensure_absent(module, client, spec)
-    except AnsibleAWSError as e:
-        module.fail_json_aws_error(e)
-    ecr_policy = policies.managed_policy_arn(partition, policies.ECS_INSTANCE_POLICY)
-    finish(
-        module,
-        iam_role.diffable(before),
-        iam_role.diffable(after),
-        role=after or {},
-        generated_policy_arn=spec.generated_policy_arn,
-        policy_document=spec.generated_policy,
-        grants_ecr_pull=bool(after)
-        and (bool(module.params["ecr_repositories"]) or ecr_policy in after["attached_policies"]),
-    )
+    run(module, module.client("iam"), account, partition)
 
 
 if __name__ == "__main__":

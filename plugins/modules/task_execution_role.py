@@ -13,8 +13,9 @@ description:
   - Manages the IAM role the ECS container agent uses on behalf of tasks (named in task definitions as
     C(executionRoleArn)). It trusts C(ecs-tasks.amazonaws.com).
   - "The role is required only for a reason, and the module's inputs are those reasons: tasks that send logs with
-    the C(awslogs) driver (O(log_groups)); tasks that pull images from private Amazon ECR repositories
-    (O(ecr_repositories)), unless the instance role already grants ECR pull (O(instance_role_grants_ecr));
+    the C(awslogs) driver (O(log_groups)) -- always, whatever the instance role grants: on an external instance the
+    driver writes with this role; tasks that pull images from private Amazon ECR repositories (O(ecr_repositories)) that
+    the instance role does not grant (O(instance_role_ecr_repositories), compared repository by repository);
     tasks that read secrets (O(ssm_parameters), O(secrets_manager_secrets), O(kms_keys))."
   - With no reason the module reports RV(required=false) and creates nothing; with O(remove_when_not_required=true)
     it also deletes the role (and its generated policy) if it exists and this collection created it.
@@ -69,12 +70,17 @@ options:
     type: list
     elements: str
     default: []
-  instance_role_grants_ecr:
+  instance_role_ecr_repositories:
     description:
-      - The instance role already grants ECR pull (for example RV(ecs_anywhere.fleet.instance_role#module:grants_ecr_pull)).
-        Then O(ecr_repositories) alone does not require this role.
-    type: bool
-    default: false
+      - The repositories the instance role already lets instances pull from, typically
+        RV(ecs_anywhere.fleet.instance_role#module:ecr_pull_repositories).
+      - Repository names (this account and region), ARNs, ARN patterns such as
+        V(arn:aws:ecr:eu-west-1:123456789012:repository/team/*), or V(*) for every repository.
+      - Each of O(ecr_repositories) is looked up on its own; only when every one is covered do ECR pulls not require this
+        role. V(*) in O(ecr_repositories) is covered only by a grant on every repository.
+    type: list
+    elements: str
+    default: []
   ssm_parameters:
     description: SSM parameters the tasks read as secrets (names or ARNs).
     type: list
@@ -116,10 +122,10 @@ EXAMPLES = r"""
   register: execution_role
 
 # Deletes the role only if this collection created it: a console-made ecsTaskExecutionRole is left alone (warning).
-- name: Only ECR pulls, already granted by the instance role -> nothing is created
+- name: Only ECR pulls, all from repositories the instance role grants -> nothing is created
   ecs_anywhere.fleet.task_execution_role:
     ecr_repositories: [web]
-    instance_role_grants_ecr: "{{ instance_role.grants_ecr_pull }}"
+    instance_role_ecr_repositories: "{{ instance_role.ecr_pull_repositories }}"
     remove_when_not_required: true
   register: execution_role
 
@@ -148,6 +154,12 @@ reasons:
   type: list
   elements: str
   sample: [awslogs, private_ecr]
+ecr_repositories_not_granted:
+  description: Those of O(ecr_repositories) that O(instance_role_ecr_repositories) does not cover (the V(private_ecr) reason).
+  returned: always
+  type: list
+  elements: str
+  sample: [batch/other]
 role:
   description: The role after the change (empty when it is not required or O(state=absent)).
   returned: always
@@ -250,6 +262,11 @@ def validate(module):
             "ecr",
             "repository/",
         )
+    for repository in p["instance_role_ecr_repositories"]:
+        if repository.startswith("arn:"):
+            v.arn("instance_role_ecr_repositories", repository, "ecr", "repository/")
+        elif repository != "*":
+            v.pattern("instance_role_ecr_repositories", repository, ECR_REPOSITORY_NAME, "repository name, ARN or *")
     v.each("ssm_parameters", p["ssm_parameters"], SSM_PARAMETER_NAME, "parameter name or ARN", "ssm", "parameter/")
     for arn in p["secrets_manager_secrets"]:
         v.arn("secrets_manager_secrets", arn, "secretsmanager", "secret:")
@@ -258,11 +275,21 @@ def validate(module):
     v.check()
 
 
-def reasons(params):
+def ecr_not_granted(params, partition, region, account):
+    """Those of ``ecr_repositories`` the instance role does not let instances pull from, repository by repository."""
+    granted = [
+        g if g.startswith("arn:") or g == "*" else policies.repository_arn(partition, region, account, g)
+        for g in params["instance_role_ecr_repositories"]
+    ]
+    return policies.ecr_repositories_not_covered(partition, region, account, params["ecr_repositories"], granted)
+
+
+def reasons(params, not_granted):
+    """Why tasks need an execution role: awslogs always; ECR repositories the instance role does not grant; secrets."""
     found = []
     if params["log_groups"]:
         found.append("awslogs")
-    if params["ecr_repositories"] and not params["instance_role_grants_ecr"]:
+    if not_granted:
         found.append("private_ecr")
     if params["ssm_parameters"] or params["secrets_manager_secrets"]:
         found.append("secrets")
@@ -310,32 +337,12 @@ def build_spec(module, account, partition):
     )
 
 
-def main():
-    argument_spec = dict(
-        **iam_role.ARGUMENT_SPEC,
-        name=dict(type="str", default="ecsTaskExecutionRole"),
-        description=dict(
-            type="str", default="ECS task execution role for ECS Anywhere tasks (managed by ecs_anywhere.fleet)"
-        ),
-        state=dict(type="str", default="present", choices=["present", "absent"]),
-        remove_when_not_required=dict(type="bool", default=False),
-        confused_deputy_protection=dict(type="bool", default=True),
-        policy_mode=dict(type="str", default="least_privilege", choices=["least_privilege", "managed"]),
-        log_groups=dict(type="list", elements="str", default=[]),
-        ecr_repositories=dict(type="list", elements="str", default=[]),
-        instance_role_grants_ecr=dict(type="bool", default=False),
-        ssm_parameters=dict(type="list", elements="str", default=[]),
-        secrets_manager_secrets=dict(type="list", elements="str", default=[], no_log=False),
-        kms_keys=dict(type="list", elements="str", default=[], no_log=False),
-    )
-    module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
-    validate(module)
-
-    found = reasons(module.params)
+def run(module, client, account, partition):
+    """Find the reasons, bring the role to the wanted state and exit (the module after validation and STS)."""
+    not_granted = ecr_not_granted(module.params, partition, module.region, account)
+    found = reasons(module.params, not_granted)
     state = module.params["state"]
-    account, partition = get_aws_account_info(module)
     spec = build_spec(module, account, partition)
-    client = module.client("iam")
     try:
         if state == "present" and found:
             wait_timeout = module.params["wait_timeout"] if module.params["wait"] else 0
@@ -354,10 +361,36 @@ def main():
         iam_role.diffable(after),
         required=bool(found),
         reasons=found,
+        ecr_repositories_not_granted=not_granted,
         role=(after or {}) if state == "present" and found else {},
         generated_policy_arn=spec.generated_policy_arn,
         policy_document=spec.generated_policy if found else None,
     )
+
+
+def main():
+    argument_spec = dict(
+        **iam_role.ARGUMENT_SPEC,
+        name=dict(type="str", default="ecsTaskExecutionRole"),
+        description=dict(
+            type="str", default="ECS task execution role for ECS Anywhere tasks (managed by ecs_anywhere.fleet)"
+        ),
+        state=dict(type="str", default="present", choices=["present", "absent"]),
+        remove_when_not_required=dict(type="bool", default=False),
+        confused_deputy_protection=dict(type="bool", default=True),
+        policy_mode=dict(type="str", default="least_privilege", choices=["least_privilege", "managed"]),
+        log_groups=dict(type="list", elements="str", default=[]),
+        ecr_repositories=dict(type="list", elements="str", default=[]),
+        instance_role_ecr_repositories=dict(type="list", elements="str", default=[]),
+        ssm_parameters=dict(type="list", elements="str", default=[]),
+        secrets_manager_secrets=dict(type="list", elements="str", default=[], no_log=False),
+        kms_keys=dict(type="list", elements="str", default=[], no_log=False),
+    )
+    module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
+    validate(module)
+
+    account, partition = get_aws_account_info(module)
+    run(module, module.client("iam"), account, partition)
 
 
 if __name__ == "__main__":

@@ -24,7 +24,15 @@ BAD_INPUT = [
     ("instance_role", dict(managed_policies=["arn:aws:s3:::bucket"], clusters=["a"]), "managed_policies"),
     ("instance_role", dict(clusters=["bad cluster"]), "clusters"),
     ("instance_role", dict(clusters=[]), "clusters"),
-    ("instance_role", dict(clusters=["a"], log_groups=["bad:group"]), "log_groups"),
+    ("instance_role", dict(clusters=["a"], readable_parameters=["bad param!"]), "readable_parameters"),
+    ("instance_role", dict(clusters=["a"], readable_parameters=["/app/*/x"]), "readable_parameters"),
+    ("instance_role", dict(clusters=["a"], readable_parameters=["arn:aws:ecr:us-east-1:1:x"]), "readable_parameters"),
+    ("instance_role", dict(policy_mode="managed", readable_parameters=["/app/x"]), "policy_mode"),
+    (
+        "task_execution_role",
+        dict(ecr_repositories=["web"], instance_role_ecr_repositories=["UPPER"]),
+        "instance_role_ecr_repositories",
+    ),
     ("instance_role", dict(clusters=["a"], ecr_repositories=["UPPER"]), "ecr_repositories"),
     ("instance_role", dict(clusters=["a"], activation_regions=["moon-1"]), "activation_regions"),
     ("instance_role", dict(clusters=["a"], generated_policy_name="x" * 129), "generated_policy_name"),
@@ -48,7 +56,11 @@ BAD_INPUT = [
     ("managed_instance", dict(instances=[INSTANCE_ARN.replace("us-east-1", "eu-west-1")]), "instances"),
     # --- the generated policy over IAM's size limit, or too many attachments: before the role is created
     ("instance_role", dict(clusters=MANY_CLUSTERS), "clusters"),
-    ("instance_role", dict(clusters=["a"], log_groups=["/ecs/g%04d" % i for i in range(300)]), "log_groups"),
+    (
+        "instance_role",
+        dict(clusters=["a"], readable_parameters=["/app/p%04d" % i for i in range(300)]),
+        "readable_parameters",
+    ),
     ("task_execution_role", dict(ssm_parameters=["/app/p%04d" % i for i in range(200)]), "ssm_parameters"),
     (
         "instance_role",

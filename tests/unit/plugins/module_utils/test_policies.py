@@ -39,7 +39,7 @@ def arn_pattern(template):
 def check_document(document, partition):
     problems = []
     for statement in document["Statement"]:
-        resources = statement["Resource"]
+        resources = statement.get("Resource", statement.get("NotResource"))
         conditions = [key for operator in statement.get("Condition", {}).values() for key in operator]
         for action in statement["Action"]:
             entries = catalogue(action)
@@ -67,7 +67,7 @@ def check_document(document, partition):
     "options",
     [
         dict(),
-        dict(ecr_repositories="*", log_groups=["/ecs/onprem"]),
+        dict(ecr_repositories="*", readable_parameters=["/onprem/agents/*", "ntp-server"]),
         dict(ecr_repositories=["web", "team/worker"], instance_tags=False, task_metadata_tags=False),
     ],
 )
@@ -137,10 +137,12 @@ def test_instance_policy_scopes_cluster_actions_and_leaves_out_what_external_ins
     assert by_sid["PollAsContainerInstance"]["Condition"] == {
         "ArnEquals": {"ecs:cluster": ["arn:aws:ecs:eu-west-1:123456789012:cluster/onprem"]}
     }
-    assert by_sid["TagContainerInstanceOnRegistration"]["Condition"] == {
-        "StringEquals": {"ecs:CreateAction": "RegisterContainerInstance"}
+    assert by_sid["TagOnRegistration"]["Resource"] == ["*"]
+    assert by_sid["TagOnRegistration"]["Condition"] == {
+        "StringEquals": {"ecs:CreateAction": ["CreateCluster", "RegisterContainerInstance"]}
     }
-    assert "EcrPullImages" not in by_sid and "WriteContainerLogs" not in by_sid
+    assert "EcrPullImages" not in by_sid
+    assert not any(a.startswith("logs:") for a in actions), "awslogs writes with the task execution role"
 
 
 def test_cluster_arns_are_kept_and_names_resolved():

@@ -356,7 +356,9 @@ def instance_role(**overrides):
         clusters=["onprem"],
         instance_tags=True,
         task_metadata_tags=True,
+        readable_parameters=[],
     )
+    del params["log_groups"]
     params.update(overrides)
     return params
 
@@ -366,7 +368,7 @@ def task_execution_role(**overrides):
         name="ecsTaskExecutionRole",
         description="ECS task execution role",
         remove_when_not_required=False,
-        instance_role_grants_ecr=False,
+        instance_role_ecr_repositories=[],
         ssm_parameters=[],
         secrets_manager_secrets=[],
         kms_keys=[],
@@ -418,7 +420,11 @@ OTHER = "arn:aws:ecs:eu-west-1:123456789012:cluster/far"
         (instance_role(clusters=clusters(400)), "us-east-1", ["clusters"]),
         (instance_role(clusters=clusters(400), state="absent"), "us-east-1", []),  # nothing is generated
         (instance_role(clusters=clusters(400), policy_mode="managed"), "us-east-1", []),
-        (instance_role(clusters=["a"], log_groups=["/g%04d" % i for i in range(300)]), "us-east-1", ["log_groups"]),
+        (
+            instance_role(clusters=["a"], readable_parameters=["/g%04d" % i for i in range(300)]),
+            "us-east-1",
+            ["readable_parameters"],
+        ),
         (instance_role(managed_policies=["arn:aws:iam::aws:policy/P%d" % i for i in range(18)]), "us-east-1", []),
         (
             instance_role(managed_policies=["arn:aws:iam::aws:policy/P%d" % i for i in range(19)]),
