@@ -4,9 +4,11 @@
 of the Service Authorization Reference): every action exists, every Resource has a type the action
 accepts, every condition key is one the action supports, and ARNs follow the partition."""
 
+import json
 import re
 
 import pytest
+from moto.iam.aws_managed_policies import aws_managed_policies_data
 from policy_sentry.querying.actions import get_action_data
 
 from ansible_collections.ecs_anywhere.fleet.plugins.module_utils import _policies as policies
@@ -171,4 +173,87 @@ def test_managed_policy_arns_follow_the_partition():
     )
     assert policies.managed_policy_arn("aws-cn", policies.SSM_CORE_POLICY) == (
         "arn:aws-cn:iam::aws:policy/AmazonSSMManagedInstanceCore"
+    )
+
+
+def test_tag_resource_statement_is_awss_own():
+    """ecs:TagResource exactly as AWS's AmazonEC2ContainerServiceforEC2Role grants it (moto's copy of AWS's managed
+    policy documents, the ones it loads with MOTO_IAM_LOAD_MANAGED_POLICIES=true)."""
+    managed = json.loads(aws_managed_policies_data)["AmazonEC2ContainerServiceforEC2Role"]["Document"]
+    (aws,) = [s for s in managed["Statement"] if s["Action"] in ("ecs:TagResource", ["ecs:TagResource"])]
+    (ours,) = [
+        s
+        for s in policies.instance_policy("aws", "eu-west-1", ACCOUNT, ["onprem"])["Statement"]
+        if "ecs:TagResource" in s["Action"]
+    ]
+
+    def normal(statement):
+        as_list = lambda v: sorted([v] if isinstance(v, str) else v)  # noqa: E731
+        condition = {op: {k: as_list(v) for k, v in keys.items()} for op, keys in statement["Condition"].items()}
+        return statement["Effect"], as_list(statement["Action"]), as_list(statement["Resource"]), condition
+
+    assert normal(ours) == normal(aws)
+    assert "ecs:TagResource" not in str(
+        policies.instance_policy("aws", "eu-west-1", ACCOUNT, ["a"], instance_tags=False)
+    )
+
+
+@pytest.mark.parametrize(
+    "wanted, granted, missing",
+    [
+        (["web"], ["arn:aws:ecr:eu-west-1:123456789012:repository/web"], []),
+        (["web", "batch"], ["arn:aws:ecr:eu-west-1:123456789012:repository/web"], ["batch"]),  # A does not cover B
+        (["batch"], ["arn:aws:ecr:eu-west-1:123456789012:repository/web"], ["batch"]),
+        (["team/a", "other"], ["arn:aws:ecr:eu-west-1:123456789012:repository/team/*"], ["other"]),
+        (["web"], ["arn:aws:ecr:eu-west-1:123456789012:repository/*"], []),
+        (["web"], ["arn:aws:ecr:us-east-1:123456789012:repository/web"], ["web"]),  # another region's repository
+        (["web"], ["*"], []),
+        (["web"], [], ["web"]),
+        (["*"], ["arn:aws:ecr:eu-west-1:123456789012:repository/web"], ["*"]),
+        (["*"], ["arn:aws:ecr:eu-west-1:123456789012:repository/*"], []),
+        (["*"], ["*"], []),
+        (
+            ["arn:aws:ecr:eu-west-1:210987654321:repository/web"],
+            ["arn:aws:ecr:eu-west-1:123456789012:repository/*"],
+            None,
+        ),
+    ],
+)
+def test_ecr_grants_are_compared_repository_by_repository(wanted, granted, missing):
+    expected = wanted if missing is None else missing
+    assert policies.ecr_repositories_not_covered("aws", "eu-west-1", ACCOUNT, wanted, granted) == expected
+
+
+def test_the_generated_grant_is_read_back_repository_by_repository():
+    document = policies.instance_policy("aws", "eu-west-1", ACCOUNT, ["onprem"], ecr_repositories=["web"])
+    granted = policies.ecr_pull_resources(document)
+    assert granted == ["arn:aws:ecr:eu-west-1:123456789012:repository/web"]
+    assert policies.ecr_repositories_not_covered("aws", "eu-west-1", ACCOUNT, ["web", "batch"], granted) == ["batch"]
+    assert policies.ecr_pull_resources(policies.instance_policy("aws", "eu-west-1", ACCOUNT, ["onprem"])) == []
+
+
+@pytest.mark.parametrize(
+    "given, resource",
+    [
+        ([], {"Resource": ["*"]}),
+        (
+            ["/app/*", "plain", "/a/b"],
+            {
+                "NotResource": [
+                    "arn:aws:ssm:eu-west-1:123456789012:parameter/a/b",
+                    "arn:aws:ssm:eu-west-1:123456789012:parameter/app/*",
+                    "arn:aws:ssm:eu-west-1:123456789012:parameter/plain",
+                ]
+            },
+        ),
+    ],
+)
+def test_parameters_not_given_are_denied(given, resource):
+    document = policies.instance_policy("aws", "eu-west-1", ACCOUNT, ["onprem"], readable_parameters=given)
+    (deny,) = [s for s in document["Statement"] if s["Effect"] == "Deny"]
+    assert deny == dict(
+        Sid="DenyParametersNotGiven",
+        Effect="Deny",
+        Action=["ssm:GetParameter", "ssm:GetParameterHistory", "ssm:GetParameters", "ssm:GetParametersByPath"],
+        **resource
     )
