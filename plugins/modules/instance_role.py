@@ -19,7 +19,7 @@ description:
   - O(policy_mode=least_privilege) (the default) attaches C(AmazonSSMManagedInstanceCore) and a
     customer-managed policy that this module generates and keeps in sync, granting only what the ECS
     agent of an external instance calls, scoped to O(clusters). See the notes for the statements.
-  - In that mode the generated policy also denies reading SSM parameters other than O(readable_parameters): without it
+  - In that mode the generated policy also denies reading SSM parameters other than O(readable_parameters); without it
     C(AmazonSSMManagedInstanceCore) would let every host read every parameter of the account, including those meant
     for the tasks of one service only.
   - Never creates an instance profile; SSM does not use one.
@@ -75,7 +75,7 @@ options:
       - Let the instances pull images from Amazon ECR (used when tasks have no task execution role).
       - A list of repository names (this account and region) or ARNs; V(*) alone means every repository of the account.
       - Empty (the default) grants no ECR access. Only with O(policy_mode=least_privilege).
-      - Pass RV(ecr_pull_repositories) to O(ecs_anywhere.fleet.task_execution_role#module:instance_role_ecr_repositories):
+      - Pass RV(ecr_pull_repositories) to O(ecs_anywhere.fleet.task_execution_role#module:instance_role_ecr_repositories);
         tasks pulling from a repository not listed here still need a task execution role.
     type: list
     elements: str
