@@ -3,9 +3,10 @@
 """Every call the ECS agent and the SSM agent of an external instance make, held against the instance role.
 
 The role in least-privilege mode is the generated policy plus AWS's AmazonSSMManagedInstanceCore (the copy moto
-ships), here with AmazonSSMReadOnlyAccess as well, standing for any other policy that grants reading parameters.  The table gives each call with the resource and request context IAM authorises it against (aws-facts.md,
-section 5) and whether it must be allowed.  moto's evaluator ignores condition keys a request does not carry and has
-no ``NotResource``, so the evaluation here is a small one that follows IAM's documented logic for what the
+ships), here with AmazonSSMReadOnlyAccess as well, standing for any other policy that grants reading parameters.
+The table gives each call with the resource and request context IAM authorises it against (aws-facts.md, section 5)
+and whether it must be allowed.  moto's evaluator ignores condition keys a request does not carry and has no
+``NotResource``, so the evaluation here is a small one that follows IAM's documented logic for what the
 generated documents use: explicit Deny wins, then any Allow; ``Action``/``Resource``/``NotResource`` with ``*`` and
 ``?`` wildcards; ``StringEquals``/``StringLike``/``ArnEquals``/``ArnLike`` conditions, false when the key is absent.
 

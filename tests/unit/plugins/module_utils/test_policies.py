@@ -187,8 +187,10 @@ def test_tag_resource_statement_is_awss_own():
         if "ecs:TagResource" in s["Action"]
     ]
 
+    def as_list(value):
+        return sorted([value] if isinstance(value, str) else value)
+
     def normal(statement):
-        as_list = lambda v: sorted([v] if isinstance(v, str) else v)  # noqa: E731
         condition = {op: {k: as_list(v) for k, v in keys.items()} for op, keys in statement["Condition"].items()}
         return statement["Effect"], as_list(statement["Action"]), as_list(statement["Resource"]), condition
 
