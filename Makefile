@@ -15,7 +15,7 @@ export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export PYTHONPATH := $(COLLECTIONS)
 export ANSIBLE_TEST_CONTENT_ROOT := $(COLLECTION)
 
-.PHONY: help setup test lint sanity units integration lab build package clean
+.PHONY: help setup test lint sanity units integration lab build package mutation breakages clean
 
 help:  ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -53,6 +53,13 @@ build: setup  ## Build the collection tarball
 
 package: build  ## Install the built tarball into a scratch path and check ansible-doc lists every module
 	tests/utils/check_package.sh $(VENV)
+
+# Not part of `make test`: mutation testing is slow (all of plugins/ takes long on two CPUs).
+mutation: setup  ## mutmut over plugins/ (or MUTATE=<files/dirs under plugins/>), score, then the breakages
+	$(PY) tests/utils/mutation.py $(MUTATE)
+
+breakages: setup  ## The issue-9 deliberate breakages, each on a scratch copy: tests/unit must fail for every one
+	$(PY) tests/utils/breakages.py
 
 clean:  ## Remove the virtualenv and test output
 	rm -rf $(VENV) tests/output .pytest_cache
