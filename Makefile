@@ -56,7 +56,7 @@ package: build  ## Install the built tarball into a scratch path and check ansib
 
 # Not part of `make test`: mutation testing is slow (all of plugins/ takes long on two CPUs).
 mutation: setup  ## mutmut over plugins/ (or MUTATE=<files/dirs under plugins/>), score, then the breakages
-	$(PY) tests/utils/mutation.py $(MUTATE)
+	$(PY) tests/utils/mutation.py $(MUTATION_ARGS) $(MUTATE)
 
 breakages: setup  ## The issue-9 deliberate breakages, each on a scratch copy: tests/unit must fail for every one
 	$(PY) tests/utils/breakages.py

@@ -14,8 +14,9 @@ copy, the tests = its tests/unit) and pytest's (``pythonpath`` = the workspace, 
 which would import the unmutated tree).  Each run starts from a fresh workspace.
 
 The summary counts, per file, mutants killed, survived, with no test reaching them, and timeouts; the score is
-killed / all mutants.  Survivors are listed in ``.venv/mutation/survivors.txt``; see one with
-``cd .venv/mutation && ../bin/mutmut show <name>``.  Exit status: mutmut's when it failed, else that of
+killed / mutants checked.  Survivors are listed in ``.venv/mutation/survivors.txt``; see one with
+``cd .venv/mutation && ../bin/mutmut show <name>``.  An interrupted run is finished with ``--resume``
+(``make mutation MUTATION_ARGS=--resume``).  Exit status: mutmut's when it failed, else that of
 ``tests/utils/breakages.py`` (non-zero when one of the breakages survives).
 """
 
@@ -32,7 +33,7 @@ TREE = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 FLEET = "ansible_collections/ecs_anywhere/fleet"
 STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no tests", 33: "no tests", 34: "skipped", 36: "timeout"}
 STATUS.update({-24: "timeout", 24: "timeout", 152: "timeout", 255: "timeout", None: "not checked"})
-COLUMNS = ("killed", "survived", "no tests", "timeout", "other")
+COLUMNS = ("killed", "survived", "no tests", "timeout", "not checked", "other")
 
 
 def tree_files():
@@ -101,20 +102,38 @@ def results(workspace):
 
 
 def summary(by_file):
-    lines = ["%-44s %7s %8s %8s %7s %5s %6s" % (("file",) + COLUMNS + ("score",))]
+    lines = ["%-42s %6s %8s %8s %7s %11s %5s %6s" % (("file",) + COLUMNS + ("score",))]
     totals = {column: 0 for column in COLUMNS}
     for path, statuses in sorted(by_file.items()):
         counts = [len(statuses.get(c, [])) for c in COLUMNS]
         for column, count in zip(COLUMNS, counts):
             totals[column] += count
-        lines.append("%-44s %7d %8d %8d %7d %5d %5.1f%%" % tuple([path] + counts + [100.0 * counts[0] / sum(counts)]))
-    total = sum(totals.values())
-    score = 100.0 * totals["killed"] / total if total else 0.0
+        lines.append("%-42s %6d %8d %8d %7d %11d %5d %5.1f%%" % tuple([path] + counts + [score_of(counts)]))
+    counts = [totals[c] for c in COLUMNS]
     lines.append(
-        "mutation score: %.1f%% (%d killed, %d survived, %d with no test, %d timeout, %d other, of %d mutants)"
-        % (score, totals["killed"], totals["survived"], totals["no tests"], totals["timeout"], totals["other"], total)
+        "mutation score: %.1f%% (%d killed, %d survived, %d with no test, %d timeout, %d other, of %d mutants%s)"
+        % (
+            score_of(counts),
+            totals["killed"],
+            totals["survived"],
+            totals["no tests"],
+            totals["timeout"],
+            totals["other"],
+            sum(counts) - totals["not checked"],
+            (
+                "; INCOMPLETE: %d not checked, finish with --resume" % totals["not checked"]
+                if totals["not checked"]
+                else ""
+            ),
+        )
     )
     return lines
+
+
+def score_of(counts):
+    """Killed of the mutants checked (a mutant no test reaches counts as checked, and not killed)."""
+    checked = sum(counts) - counts[COLUMNS.index("not checked")]
+    return 100.0 * counts[0] / checked if checked else 0.0
 
 
 def main(argv=None):
@@ -123,9 +142,17 @@ def main(argv=None):
     parser.add_argument("--workspace", default=os.path.join(TREE, ".venv", "mutation"))
     parser.add_argument("--max-children", type=int, help="parallel mutants (mutmut's default: the CPU count)")
     parser.add_argument("--no-breakages", action="store_true", help="skip tests/utils/breakages.py")
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="finish an interrupted run: same workspace, copy and results (MUTATE ignored)",
+    )
     args = parser.parse_args(argv)
     workspace = os.path.abspath(args.workspace)
-    prepare(workspace, args.mutate)
+    if not args.resume:
+        prepare(workspace, args.mutate)
+    elif not os.path.isdir(os.path.join(workspace, "mutants")):
+        raise SystemExit("--resume: no run to finish in %s" % workspace)
     print("mutmut over %s in %s" % (" ".join(args.mutate) or "plugins/", workspace), flush=True)
     env = dict(os.environ)
     for name in ("PYTHONPATH", "ANSIBLE_COLLECTIONS_PATH"):  # they point at the unmutated working tree
