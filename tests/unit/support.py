@@ -38,3 +38,25 @@ def stubbed_client(service, region="eu-west-1"):
     stubber = Stubber(client)
     stubber.activate()
     return client, stubber
+
+
+def managed_instance_params(**overrides):
+    """Every option of ecs_anywhere.fleet.managed_instance at its default, as AnsibleAWSModule hands them over."""
+    params = dict(
+        instances=[],
+        clusters=[],
+        state="present",
+        wait=False,
+        wait_timeout=300,
+        force=False,
+        tags=None,
+        purge_tags=True,
+        ecs_attributes=None,
+        ecs_attributes_by_instance=None,
+        purge_ecs_attributes=False,
+        ecs_tags=None,
+        ecs_tags_by_instance=None,
+        purge_ecs_tags=False,
+    )
+    params.update(overrides)
+    return params

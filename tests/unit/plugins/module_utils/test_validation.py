@@ -22,6 +22,7 @@ from ansible_collections.ecs_anywhere.fleet.plugins.modules import task_executio
 
 from ansible_collections.ecs_anywhere.fleet.tests.unit.support import FakeModule
 from ansible_collections.ecs_anywhere.fleet.tests.unit.support import ModuleFailed
+from ansible_collections.ecs_anywhere.fleet.tests.unit.support import managed_instance_params
 
 ACCOUNT = "123456789012"
 SECRET = "arn:aws:secretsmanager:us-east-1:123456789012:secret:"
@@ -545,24 +546,7 @@ def test_activation_rules(params, region, bad):
 
 
 def managed_instance(**overrides):
-    params = dict(
-        instances=["mi-0123456789abcdef0"],
-        clusters=[],
-        state="present",
-        wait=False,
-        wait_timeout=300,
-        force=False,
-        tags=None,
-        purge_tags=True,
-        ecs_attributes=None,
-        ecs_attributes_by_instance=None,
-        purge_ecs_attributes=False,
-        ecs_tags=None,
-        ecs_tags_by_instance=None,
-        purge_ecs_tags=False,
-    )
-    params.update(overrides)
-    return params
+    return managed_instance_params(**dict({"instances": ["mi-0123456789abcdef0"]}, **overrides))
 
 
 INSTANCE = "arn:aws:ecs:us-east-1:123456789012:container-instance/onprem/0123456789abcdef0123456789abcdef"

@@ -10,6 +10,7 @@ are proven.
 import pytest
 
 from ansible_collections.ecs_anywhere.fleet.plugins.modules import managed_instance
+from ansible_collections.ecs_anywhere.fleet.tests.unit.support import managed_instance_params
 from ansible_collections.ecs_anywhere.fleet.tests.unit.support import FakeModule
 from ansible_collections.ecs_anywhere.fleet.tests.unit.support import ModuleFailed
 
@@ -41,25 +42,7 @@ def container(n, attributes=None, tags=None, cluster="onprem"):
     )
 
 
-def params(**overrides):
-    base = dict(
-        instances=[],
-        clusters=[],
-        state="present",
-        wait=False,
-        wait_timeout=300,
-        force=False,
-        tags=None,
-        purge_tags=True,
-        ecs_attributes=None,
-        ecs_attributes_by_instance=None,
-        purge_ecs_attributes=False,
-        ecs_tags=None,
-        ecs_tags_by_instance=None,
-        purge_ecs_tags=False,
-    )
-    base.update(overrides)
-    return base
+params = managed_instance_params
 
 
 def expect_reads(ecs_stubber, ssm_stubber, containers):

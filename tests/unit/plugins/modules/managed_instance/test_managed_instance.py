@@ -4,6 +4,7 @@
 import pytest
 
 from ansible_collections.ecs_anywhere.fleet.plugins.modules import managed_instance
+from ansible_collections.ecs_anywhere.fleet.tests.unit.support import managed_instance_params
 from ansible_collections.ecs_anywhere.fleet.tests.unit.support import FakeModule
 from ansible_collections.ecs_anywhere.fleet.tests.unit.support import ModuleFailed
 
@@ -20,24 +21,7 @@ def record(n, status="ACTIVE", tasks=0, cluster="onprem"):
 
 
 def params(**overrides):
-    base = dict(
-        instances=[],
-        clusters=[],
-        state="draining",
-        wait=False,
-        wait_timeout=300,
-        force=False,
-        tags=None,
-        purge_tags=True,
-        ecs_attributes=None,
-        ecs_attributes_by_instance=None,
-        purge_ecs_attributes=False,
-        ecs_tags=None,
-        ecs_tags_by_instance=None,
-        purge_ecs_tags=False,
-    )
-    base.update(overrides)
-    return base
+    return managed_instance_params(**dict({"state": "draining"}, **overrides))
 
 
 def test_draining_is_sent_ten_per_call_only_for_instances_not_yet_draining(stubbed):
