@@ -17,6 +17,7 @@ import urllib.parse
 import pytest
 
 from labctl.common import CACHE_DIR
+from labctl.common import HOST_PREFIX
 from labctl.common import STATE_DIR
 from labctl.common import is_ours
 from labctl.testing import Lab
@@ -165,8 +166,8 @@ def running_lab(request):
 def test_status_and_inventory(running_lab):
     status = lab("status")
     assert status.returncode == 0, status.stdout + status.stderr
-    assert sorted(running_lab.hosts) == ["onprem-1", "onprem-2"]
-    assert running_lab.releases == {"bookworm": ["onprem-1"], "trixie": ["onprem-2"]}
+    assert sorted(running_lab.hosts) == [HOST_PREFIX + "1", HOST_PREFIX + "2"]
+    assert running_lab.releases == {"bookworm": [HOST_PREFIX + "1"], "trixie": [HOST_PREFIX + "2"]}
     for key in ("aws_endpoint_url", "aws_access_key_id", "aws_secret_access_key", "aws_region", "ecs_anywhere_region"):
         assert running_lab.controller[key]
     for key in (
@@ -323,17 +324,17 @@ def test_agents_install_register_and_join(running_lab, request):
     pings = {item["InstanceId"]: item for item in info["InstanceInformationList"]}
     assert sorted(pings) == sorted(instance_ids.values())
     assert all(item["PingStatus"] == "Online" for item in pings.values())
-    assert sorted(item["ComputerName"] for item in pings.values()) == ["onprem-1", "onprem-2"]
+    assert sorted(item["ComputerName"] for item in pings.values()) == [HOST_PREFIX + "1", HOST_PREFIX + "2"]
     addresses = sorted(values["ansible_host"] for values in running_lab.hosts.values())
     assert sorted(item["IPAddress"] for item in pings.values()) == addresses
     # A third registration exceeds the activation's limit of 2: exit 1 and the service's message.
     third = REGISTER.format(
-        proxy=running_lab.hosts["onprem-1"]["ecs_anywhere_proxy_url"],
+        proxy=running_lab.hosts[HOST_PREFIX + "1"]["ecs_anywhere_proxy_url"],
         code=activation["ActivationCode"],
         id=activation["ActivationId"],
         region=region,
     )
-    exhausted = running_lab.ssh("onprem-1", third + " -y 2>&1 || echo exit=$?\n")
+    exhausted = running_lab.ssh(HOST_PREFIX + "1", third + " -y 2>&1 || echo exit=$?\n")
     assert "registration limit" in exhausted and "exit=1" in exhausted, exhausted
     report(
         request, "agents installed, verified, registered and joined on 2 hosts in %.1fs" % (time.monotonic() - started)

@@ -4,6 +4,7 @@
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -22,7 +23,13 @@ DEFAULT_REGION = "eu-west-1"
 # Candidate /24s for the hosts' point-to-point /30 links; the first one unused on this machine wins.
 SUBNET_CANDIDATES = ["172.29.77.0/24", "172.29.78.0/24", "10.213.77.0/24", "10.213.78.0/24"]
 PROXY_PORT = 3128
-HOST_PREFIX = "onprem-"
+# LAB_INSTANCE (one lower-case letter or digit) lets a second lab run beside the first on the same machine, from
+# another checkout (its own .lab/) and with its own LAB_SUBNET: its hosts, veth links and firewall table get
+# their own names. Unset: the usual names.
+LAB_INSTANCE = os.environ.get("LAB_INSTANCE", "")
+if not re.match(r"^[a-z0-9]?$", LAB_INSTANCE):
+    raise SystemExit("LAB_INSTANCE must be one lower-case letter or digit (got %r)" % LAB_INSTANCE)
+HOST_PREFIX = "op%s-" % LAB_INSTANCE if LAB_INSTANCE else "onprem-"
 # Names the hosts use for the lab's services; only the site proxy knows where they are.
 AWS_NAME = "aws.lab.internal"
 ARTIFACTS_NAME = "artifacts.lab.internal"

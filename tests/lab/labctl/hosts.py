@@ -14,6 +14,7 @@ import time
 
 from labctl import image
 from labctl.common import HOST_PREFIX
+from labctl.common import LAB_INSTANCE
 from labctl.common import PROXY_PORT
 from labctl.common import SUBNET_CANDIDATES
 from labctl.common import LabError
@@ -23,7 +24,7 @@ from labctl.common import say
 from labctl.common import spawn
 from labctl.common import stop_pid
 
-FIREWALL_TABLE = "ecs_anywhere_lab"
+FIREWALL_TABLE = "ecs_anywhere_lab" + ("_" + LAB_INSTANCE if LAB_INSTANCE else "")
 # The hosts may reach this machine only at the site proxy (and answer what it sends them); nothing is
 # forwarded for them. One nftables table of the lab's own, deleted by `lab down`.
 FIREWALL = """\
