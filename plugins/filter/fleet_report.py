@@ -53,6 +53,12 @@ def _when(value):
     return parsed
 
 
+def _short(value):
+    """An ISO 8601 time as ``2026-11-29 10:00 UTC`` for messages (unreadable: as it is)."""
+    when = _when(value)
+    return when.strftime("%Y-%m-%d %H:%M UTC") if when != datetime.min else (value or "never")
+
+
 def _newest(records, field):
     keyed = [(version_key(r.get(field)), r.get(field)) for r in records]
     keyed = [k for k in keyed if k[0] is not None]
@@ -104,7 +110,7 @@ def _name_problems(records):
                 found[record["managed_instance_id"]] = (
                     "stale",
                     "%s registered again as %s on %s; this id is left over (deregister it)"
-                    % (record["computer_name"], newest["managed_instance_id"], newest.get("registration_date")),
+                    % (record["computer_name"], newest["managed_instance_id"], _short(newest.get("registration_date"))),
                 )
         if len(online) > 1:
             others = sorted(r["managed_instance_id"] for r in online)
@@ -124,7 +130,7 @@ def classify(record, newest, targets, name_problems):
         found.append(dict(kind=kind, severity=SEVERITY[kind], title=TITLES[kind], message=message))
 
     if record.get("ping_status") in ("ConnectionLost", "Inactive"):
-        add("ping_lost", "SSM ping %s, last ping %s" % (record["ping_status"], record.get("last_ping") or "never"))
+        add("ping_lost", "SSM ping %s, last ping %s" % (record["ping_status"], _short(record.get("last_ping"))))
     if record.get("agent_connected") is False:
         add("agent_disconnected", "ECS agent not connected to cluster %s" % record.get("cluster"))
     if record.get("registered_in") == "ssm":

@@ -211,3 +211,12 @@ def test_bad_input(args, kwargs, message):
         fleet_report(*args, **kwargs)
     with pytest.raises(AnsibleFilterError, match="result of fleet_report"):
         fleet_report_table([])
+
+
+def test_messages_name_times_in_utc():
+    lost = record("mi-00000000000000001", ping_status="ConnectionLost", last_ping="2026-11-29T12:30:59+02:00")
+    never = record("mi-00000000000000002", ping_status="ConnectionLost", last_ping=None)
+    report = fleet_report([lost, never])
+    messages = {r["managed_instance_id"]: r["problems"][0]["message"] for r in report["instances"]}
+    assert messages["mi-00000000000000001"] == "SSM ping ConnectionLost, last ping 2026-11-29 10:30 UTC"
+    assert messages["mi-00000000000000002"] == "SSM ping ConnectionLost, last ping never"
