@@ -153,18 +153,16 @@ def severity(kinds):
 # ---------------------------------------------------------------- running the playbook
 
 
-def run_report(env, out_dir, *extra):
+def run_report(env, out_dir, *extra, **overrides):
     vars_file = os.path.join(str(out_dir), "vars.json")
     with open(vars_file, "w", encoding="utf-8") as f:
-        json.dump(
-            dict(
-                ecs_anywhere_region="us-east-1",
-                ecs_anywhere_clusters=list(CLUSTERS),
-                report_output_dir=str(out_dir / "reports"),
-                report_formats=["html", "json", "text"],
-            ),
-            f,
+        settings = dict(
+            ecs_anywhere_region="us-east-1",
+            ecs_anywhere_clusters=list(CLUSTERS),
+            report_output_dir=str(out_dir / "reports"),
+            report_formats=["html", "json", "text"],
         )
+        json.dump(dict(settings, **overrides), f)
     command = [ANSIBLE_PLAYBOOK, "-i", "localhost,", PLAYBOOK, "-e", "@" + vars_file]
     command += ["-e", "ansible_python_interpreter=" + sys.executable] + list(extra)
     env = dict(env, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0", AWS_SECRET_ACCESS_KEY=SECRET)
@@ -259,6 +257,31 @@ def test_console_table(report, aws_client):
     assert order == sorted(order, key=["problem", "warning", "ok"].index)
     with open(report["paths"]["txt"], encoding="utf-8") as f:
         assert len(f.read().splitlines()) == len(kinds) + 3  # title, summary, header
+
+
+@pytest.mark.parametrize(
+    "overrides, names",
+    [
+        (dict(report_clusters=["rp-east", "no such/cluster"]), "report_clusters"),
+        (dict(report_ecs_agent_version="latest"), "report_ecs_agent_version"),
+        (dict(report_basename="../elsewhere"), "report_basename"),
+    ],
+)
+def test_bad_input_fails_naming_it_before_any_aws_call(aws_env, emulator, tmp_path, overrides, names):
+    emulator.clear_calls()
+    completed, _seconds = run_report(aws_env, tmp_path, **overrides)
+    assert completed.returncode != 0
+    assert names in completed.stdout + completed.stderr
+    assert emulator.calls() == []
+    assert not os.path.exists(tmp_path / "reports")
+
+
+def test_fail_on_problems_after_writing_the_report(fleet, aws_env, tmp_path):
+    completed, _seconds = run_report(aws_env, tmp_path, report_fail_on="problem", report_formats=["json"])
+    assert completed.returncode == 2, completed.stdout
+    assert "report: 5 hosts with problems and 3 with warnings" in completed.stdout
+    with open(tmp_path / "reports" / "fleet-report.json", encoding="utf-8") as f:
+        assert json.load(f)["summary"]["problem"] == 5
 
 
 # ---------------------------------------------------------------- the page in Chromium
