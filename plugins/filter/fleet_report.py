@@ -213,12 +213,18 @@ TABLE_COLUMNS = (
 )
 
 
-def fleet_report_table(report):
-    """A fleet_report as lines of a fixed-width table: a summary line, the header, one line per instance."""
+def fleet_report_table(report, max_rows=0):
+    """A fleet_report as lines of a fixed-width table: a summary line, the header, one line per instance.
+
+    With ``max_rows``, only the first rows (problems come first) and a line saying how many are left out.
+    """
     if not isinstance(report, dict) or "instances" not in report or "summary" not in report:
         raise AnsibleFilterError("fleet_report_table: the input must be the result of fleet_report")
+    if not isinstance(max_rows, int) or isinstance(max_rows, bool) or max_rows < 0:
+        raise AnsibleFilterError("fleet_report_table: max_rows must be a whole number >= 0, not %r" % (max_rows,))
     summary = report["summary"]
-    rows = [[str(get(r)) for _name, get in TABLE_COLUMNS] for r in report["instances"]]
+    shown = report["instances"][:max_rows] if max_rows else report["instances"]
+    rows = [[str(get(r)) for _name, get in TABLE_COLUMNS] for r in shown]
     header = [name for name, _get in TABLE_COLUMNS]
     widths = [max(len(row[i]) for row in rows + [header]) for i in range(len(header))]
     kinds = ", ".join("%s %d" % (kind, n) for kind, n in summary["by_kind"].items() if n)
@@ -228,6 +234,8 @@ def fleet_report_table(report):
     ]
     for row in [header] + rows:
         lines.append("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+    if len(shown) < len(report["instances"]):
+        lines.append("... and %d more (see the report files)" % (len(report["instances"]) - len(shown)))
     return lines
 
 

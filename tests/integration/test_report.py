@@ -27,6 +27,9 @@ PLAYBOOK = os.path.join(ROOT, "playbooks", "report.yml")
 OUTPUT = os.path.join(ROOT, "tests", "output", "report")
 ANSIBLE_PLAYBOOK = os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
 CLUSTERS = ("rp-east", "rp-west")
+#: A region of its own: other tests in the same pytest worker share the emulator (in us-east-1 and eu-west-1), and
+#: the report reads every managed instance of its region.
+REGION = "ca-central-1"
 SECRET = "rp-Secret-Key-0f9e8d7c6b5a"  # the controller's AWS secret key: must appear nowhere
 LATEST_SSM, OLD_SSM = "3.3.1957.0", "3.2.582.0"
 LATEST_ECS, OLD_ECS = "1.89.0", "1.80.0"
@@ -39,14 +42,13 @@ WARNING_KINDS = {"ssm_agent_outdated", "ecs_agent_outdated", "draining", "duplic
 
 @pytest.fixture(scope="module")
 def fleet(emulator):
-    """Ten hosts over two clusters plus one SSM-only host; returns {computer name or label: mi- id}."""
-    emulator.reset()
+    """Ten hosts over two clusters plus one SSM-only host; returns {label: mi- id}."""
     import boto3
 
     def client(service):
         return boto3.client(
             service,
-            region_name="us-east-1",
+            region_name=REGION,
             endpoint_url=emulator.url,
             aws_access_key_id="testing",
             aws_secret_access_key="testing",
@@ -60,7 +62,7 @@ def fleet(emulator):
     ids, arns = {}, {}
 
     def host(label, cluster=None, name=None, ssm_version=LATEST_SSM, ecs_version=LATEST_ECS):
-        agent = FakeAgent(emulator.url)
+        agent = FakeAgent(emulator.url, region=REGION)
         agent.register(activation["ActivationId"], activation["ActivationCode"])
         agent.refresh_credentials()
         agent.ping(ComputerName=name or label, AgentVersion=ssm_version, IPAddress="192.0.2.%d" % (len(ids) + 10))
@@ -84,17 +86,16 @@ def fleet(emulator):
     host("west-ecs-only", west)
     host("half-onboarded")  # the SSM agent registered, the ECS agent never did
 
-    emulator.set_ping([ids["east-lost"], ids["west-reimaged-old"]], seconds_ago=3600)
-    emulator.set_container_instances([arns["east-disconnected"]], cluster=east, agent_connected=False)
+    emulator.set_ping([ids["east-lost"], ids["west-reimaged-old"]], seconds_ago=3600, region=REGION)
+    emulator.set_container_instances([arns["east-disconnected"]], cluster=east, agent_connected=False, region=REGION)
     ecs.update_container_instances_state(cluster=east, containerInstances=[arns["east-draining"]], status="DRAINING")
     ssm.deregister_managed_instance(InstanceId=ids["west-ecs-only"])
-    yield ids
-    emulator.reset()
+    return ids
 
 
 def aws_state(aws_client):
     """The emulator's fleet read with boto3: ({mi- id: SSM info}, {mi- id: (cluster, container instance)})."""
-    ssm, ecs = aws_client("ssm"), aws_client("ecs")
+    ssm, ecs = aws_client("ssm", region_name=REGION), aws_client("ecs", region_name=REGION)
     managed = {}
     for page in ssm.get_paginator("describe_instance_information").paginate():
         managed.update((i["InstanceId"], i) for i in page["InstanceInformationList"])
@@ -157,7 +158,7 @@ def run_report(env, out_dir, *extra, **overrides):
     vars_file = os.path.join(str(out_dir), "vars.json")
     with open(vars_file, "w", encoding="utf-8") as f:
         settings = dict(
-            ecs_anywhere_region="us-east-1",
+            ecs_anywhere_region=REGION,
             ecs_anywhere_clusters=list(CLUSTERS),
             report_output_dir=str(out_dir / "reports"),
             report_formats=["html", "json", "text"],
@@ -389,6 +390,7 @@ def test_html_in_chromium(report, browser, aws_client, fleet):
     def count(element_id):
         return int(browser.find_element(By.CSS_SELECTOR, "#%s .n" % element_id).text)
 
+    assert browser.find_element(By.CSS_SELECTOR, "p.meta strong").text == REGION
     severities = [severity(k) for k in kinds.values()]
     assert count("count-total") == len(kinds)
     assert count("count-problem") == severities.count("problem")

@@ -220,3 +220,19 @@ def test_messages_name_times_in_utc():
     messages = {r["managed_instance_id"]: r["problems"][0]["message"] for r in report["instances"]}
     assert messages["mi-00000000000000001"] == "SSM ping ConnectionLost, last ping 2026-11-29 10:30 UTC"
     assert messages["mi-00000000000000002"] == "SSM ping ConnectionLost, last ping never"
+
+
+def test_table_rows_can_be_limited_problems_kept():
+    fleet = [record("mi-0000000000000000%d" % n, computer_name="h%d" % n) for n in range(5)]
+    fleet.append(record("mi-00000000000000009", computer_name="z", agent_connected=False))
+    lines = fleet_report_table(fleet_report(fleet), max_rows=2)
+    assert len(lines) == 5
+    assert lines[2].startswith("problem") and "mi-00000000000000009" in lines[2]
+    assert lines[-1] == "... and 4 more (see the report files)"
+    assert len(fleet_report_table(fleet_report(fleet), max_rows=6)) == 8
+
+
+@pytest.mark.parametrize("max_rows", [-1, "3", True])
+def test_table_rejects_a_bad_row_limit(max_rows):
+    with pytest.raises(AnsibleFilterError, match="max_rows"):
+        fleet_report_table(fleet_report([]), max_rows=max_rows)
