@@ -31,6 +31,8 @@ CLUSTERS = ("rp-east", "rp-west")
 #: the report reads every managed instance of its region.
 REGION = "ca-central-1"
 SECRET = "rp-Secret-Key-0f9e8d7c6b5a"  # the controller's AWS secret key: must appear nowhere
+#: What a host reports as its name reaches the page: it must show as text, never as markup.
+HOSTILE_NAME = "east-ok<img src=x onerror=\"document.title='pwned'\">&amp;"
 LATEST_SSM, OLD_SSM = "3.3.1957.0", "3.2.582.0"
 LATEST_ECS, OLD_ECS = "1.89.0", "1.80.0"
 PROBLEM_KINDS = {"ping_lost", "agent_disconnected", "ssm_only", "ecs_only", "stale"}
@@ -73,7 +75,7 @@ def fleet(emulator):
         return agent
 
     east, west = CLUSTERS
-    host("east-ok", east)
+    host("east-ok", east, name=HOSTILE_NAME)
     host("east-lost", east)
     host("east-disconnected", east)
     host("east-draining", east)
@@ -407,6 +409,12 @@ def test_html_in_chromium(report, browser, aws_client, fleet):
     ranks = [["problem", "warning", "ok"].index(s) for _i, s in shown]
     assert ranks == sorted(ranks), "problems are not first"
     assert cells(browser, "status")[0] == "problem" and cells(browser, "status")[-1] == "ok"
+
+    # A host's name is text, not markup.
+    [row] = [r for r in rows if r.get_attribute("data-instance-id") == fleet["east-ok"]]
+    assert HOSTILE_NAME in row.text
+    assert browser.find_elements(By.CSS_SELECTOR, "#fleet img") == []
+    assert browser.title.startswith("ECS Anywhere fleet")
 
     # Sorting by clicking a header: Host ascending, then descending.
     hosts = {i: managed[i]["ComputerName"] if i in managed else i for i in kinds}
