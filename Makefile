@@ -42,6 +42,7 @@ units: setup  ## Unit tests (pytest, botocore Stubber)
 	pytest -n auto -q tests/unit
 
 integration: setup  ## Integration tests and targets against the lab's AWS emulator (moto + ECS Anywhere), started by the run
+	tests/utils/install_browser.sh  # Debian's chromium + chromium-driver for the report's browser test, once
 	pytest -q -n 2 tests/integration
 
 lab: setup  ## The offline lab (root): install what it needs, then its tests (hosts, proxy, mirror, agents)
