@@ -193,6 +193,23 @@ def test_attributes_and_tags_changed_after_registration_reach_ecs(running_lab, t
     assert changed(again) == {name: 0 for name in list(running_lab.hosts) + ["localhost"]}, changed(again)
 
 
+def test_report_of_the_onboarded_hosts(running_lab, tmp_path):
+    """report.yml over the lab's cluster: both hosts, by their names, ok; its numbers are the emulator's."""
+    ssm = running_lab.aws("ssm")
+    output = onboard(
+        running_lab, "-e", "report_output_dir=%s" % tmp_path, playbook=os.path.join(REPO, "playbooks", "report.yml")
+    )
+    with open(tmp_path / "fleet-report.json", encoding="utf-8") as handle:
+        report = json.load(handle)
+    online = [i for i in ssm.describe_instance_information()["InstanceInformationList"] if i["PingStatus"] == "Online"]
+    in_cluster = {r["computer_name"]: r for r in report["instances"] if r["cluster"] == CLUSTER}
+    assert sorted(in_cluster) == sorted(running_lab.hosts), report["instances"]
+    assert {r["managed_instance_id"] for r in in_cluster.values()} <= {i["InstanceId"] for i in online}
+    assert all(r["severity"] == "ok" and r["problems"] == [] for r in in_cluster.values()), in_cluster
+    assert (tmp_path / "fleet-report.html").read_text(encoding="utf-8").count("<tr") >= 3
+    assert "Report: %s/fleet-report.html" % tmp_path in output, output[-2000:]
+
+
 def test_an_agent_that_does_not_register_is_reported_with_its_log(running_lab, tmp_path):
     """Last in this module: it leaves the hosts pointed at a cluster that does not exist."""
     playbook = tmp_path / "ecs-agent.yml"
