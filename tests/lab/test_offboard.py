@@ -6,7 +6,8 @@ Without a --limit it refuses and changes nothing; check mode changes nothing; on
 from SSM and ECS (as the emulator sees them), its agents, their files and the credentials the SSM agent shared are
 gone (somebody else's profile stays), the other host is untouched and no secret is in the output; a re-run changes
 nothing; the host can be onboarded again (a new mi- id); a host still running a task after the wait is refused,
-left as it was, and offboarded with offboard_force.
+left as it was, and offboarded with offboard_force (that host has the snap layout of the SSM agent, removed too); an
+unreachable host is offboarded in AWS by the mi- id the inventory gives it, and on the host once it is back.
 """
 
 import json
@@ -14,10 +15,12 @@ import os
 import subprocess
 
 import pytest
+import yaml
 
 from emulator.client import LabClient
 from labctl.testing import lab_hosts
 from labctl.testing import needs_lab
+from labctl.testing import snap_layout
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 ANSIBLE_PLAYBOOK = os.path.join(REPO, ".venv", "bin", "ansible-playbook")
@@ -40,7 +43,21 @@ AGENT_PATHS = (
     "/etc/systemd/system/ecs.service.d",
     "/etc/systemd/system/amazon-ssm-agent.service.d",
     "/var/cache/ecs-anywhere",
+    # The snap layout of the SSM agent (the second host has it): its unit, drop-ins and program.
+    "/etc/systemd/system/snap.amazon-ssm-agent.amazon-ssm-agent.service",
+    "/etc/systemd/system/snap.amazon-ssm-agent.amazon-ssm-agent.service.d",
+    "/snap/amazon-ssm-agent",
 )
+UNITS = ("ecs.service", "amazon-ssm-agent.service", "snap.amazon-ssm-agent.amazon-ssm-agent.service")
+# A host with nothing of the agents left (Docker stays).
+CLEAN = [
+    "package amazon-ssm-agent absent",
+    "package amazon-ecs-init absent",
+    "unit ecs.service not-found inactive",
+    "unit amazon-ssm-agent.service not-found inactive",
+    "unit snap.amazon-ssm-agent.amazon-ssm-agent.service not-found inactive",
+    "docker active",
+]
 # The real ecs-init runs the agent as the container "ecs-agent" from the image amazon/amazon-ecs-agent:latest
 # (aws/amazon-ecs-init ecs-init/docker/docker.go); the lab's stand-in runs no container, so the test makes both.
 FAKE_AGENT_CONTAINER = """\
@@ -53,9 +70,10 @@ pytestmark = needs_lab
 OFFBOARDED = {}
 
 
-def play(running_lab, playbook, *options, expect_rc=0):
+def play(running_lab, playbook, *options, expect_rc=0, inventory=None):
     env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
-    command = [ANSIBLE_PLAYBOOK, "-i", running_lab.inventory_path, playbook, "-e", "ecs_anywhere_cluster=" + CLUSTER]
+    inventory = inventory or running_lab.inventory_path
+    command = [ANSIBLE_PLAYBOOK, "-i", inventory, playbook, "-e", "ecs_anywhere_cluster=" + CLUSTER]
     result = subprocess.run(command + list(options), env=env, capture_output=True, text=True, check=False, timeout=1800)
     output = result.stdout + result.stderr
     assert result.returncode == expect_rc, output[-8000:]
@@ -97,7 +115,7 @@ def host_state(running_lab, host):
 for p in amazon-ssm-agent amazon-ecs-init; do
   echo "package $p $(dpkg-query -W -f='${db:Status-Status}' $p 2>/dev/null || echo absent)"
 done
-for u in ecs.service amazon-ssm-agent.service; do
+for u in %s; do
   echo "unit $u $(systemctl show -p LoadState --value $u) $(systemctl is-active $u || true)"
 done
 for f in %s; do if test -e "$f"; then echo "path $f"; fi; done
@@ -105,13 +123,15 @@ if test -f /root/.aws/credentials; then sed -n 's/^\\[\\(.*\\)\\]$/profile \\1/p
 docker ps --all --format 'container {{.Names}}'
 docker image ls --format 'image {{.Repository}}'
 echo "docker $(systemctl is-active docker)"
-""" % " ".join(AGENT_PATHS)
+""" % (" ".join(UNITS), " ".join(AGENT_PATHS))
     return running_lab.ssh(host, script).splitlines()
 
 
 @pytest.fixture(scope="module")
 def running_lab():
     with lab_hosts("inventory-offboard.yml") as running:
+        # The second host's SSM agent is the snap's (Ubuntu's layout), which offboarding removes too.
+        snap_layout(running, sorted(running.hosts)[1])
         play(running, ONBOARD)
         yield running
 
@@ -130,7 +150,8 @@ def test_refuses_all_hosts_without_a_limit_and_check_mode_changes_nothing(runnin
     assert changed(checked)[hosts[0]] > 0, changed(checked)
     for host in hosts:
         assert aws_view(running_lab, instance_id(running_lab, host)) == ("Online", ["ACTIVE"])
-        assert "package amazon-ssm-agent installed" in host_state(running_lab, host)
+        state = host_state(running_lab, host)
+        assert "unit ecs.service loaded active" in state and "path /var/lib/amazon" in state, state
 
 
 def test_offboard_one_host(running_lab, hosts):
@@ -148,14 +169,7 @@ def test_offboard_one_host(running_lab, hosts):
 
     assert aws_view(running_lab, gone_id) == (None, [])
     state = host_state(running_lab, gone)
-    assert state == [
-        "package amazon-ssm-agent absent",
-        "package amazon-ecs-init absent",
-        "unit ecs.service not-found inactive",
-        "unit amazon-ssm-agent.service not-found inactive",
-        "profile ops-admin",
-        "docker active",
-    ], state
+    assert state == CLEAN[:-1] + ["profile ops-admin", "docker active"], state
     assert running_lab.ssh(gone, "cat /root/.aws/credentials").strip() == OTHER_PROFILE.strip()
 
     assert aws_view(running_lab, other_id) == ("Online", ["ACTIVE"])
@@ -201,4 +215,25 @@ def test_a_host_still_running_tasks_is_refused_then_forced(running_lab, hosts):
 
     play(running_lab, OFFBOARD, "--limit", busy, "-e", "offboard_drain_timeout=5", "-e", "offboard_force=true")
     assert aws_view(running_lab, busy_id) == (None, [])
-    assert "package amazon-ssm-agent absent" in host_state(running_lab, busy)
+    assert host_state(running_lab, busy) == CLEAN
+
+
+def test_an_unreachable_host_is_offboarded_in_aws_by_its_id_and_on_the_host_when_back(running_lab, hosts, tmp_path):
+    host = hosts[0]
+    mi_id = instance_id(running_lab, host)
+    # The same site with the host out of reach, and its mi- id in the inventory.
+    inventory = yaml.safe_load(open(running_lab.inventory_path, encoding="utf-8"))
+    entry = inventory["all"]["children"]["ecs_anywhere_hosts"]["hosts"]
+    entry[host] = dict(entry[host] or {}, ansible_host="192.0.2.1", offboard_managed_instance_id=mi_id)
+    unreachable = tmp_path / "unreachable.yml"
+    unreachable.write_text(yaml.safe_dump(inventory), encoding="utf-8")
+
+    output = play(running_lab, OFFBOARD, "--limit", host, "-e", "ansible_ssh_timeout=5", inventory=str(unreachable))
+    assert "%s was unreachable: %s is deregistered from ECS and SSM" % (host, mi_id) in output, output[-4000:]
+    assert aws_view(running_lab, mi_id) == (None, [])
+    assert "unit ecs.service loaded active" in host_state(running_lab, host)
+
+    back = play(running_lab, OFFBOARD, "--limit", host)
+    assert changed(back)[host] > 0
+    # Somebody else's profile, added before the first offboarding, is still there.
+    assert host_state(running_lab, host) == CLEAN[:-1] + ["profile ops-admin", "docker active"]
