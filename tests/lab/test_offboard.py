@@ -146,6 +146,15 @@ def test_refuses_all_hosts_without_a_limit_and_check_mode_changes_nothing(runnin
     refused = play(running_lab, OFFBOARD, expect_rc=2)
     assert "name them with --limit HOST[,HOST...]" in refused and "Nothing was changed" in refused, refused[-3000:]
 
+    # A given mi- id that is not the reachable host's own registration: one message naming it, nothing changed.
+    other_id = instance_id(running_lab, hosts[1])
+    wrong = play(
+        running_lab, OFFBOARD, "--limit", hosts[1], "-e", "offboard_managed_instance_id=mi-00000000000000000", expect_rc=2
+    )
+    assert (
+        "offboard_managed_instance_id is mi-00000000000000000 but the host is registered as %s" % other_id in wrong
+    ), wrong[-3000:]
+
     checked = play(running_lab, OFFBOARD, "--check", "--limit", hosts[0])
     assert changed(checked)[hosts[0]] > 0, changed(checked)
     for host in hosts:
