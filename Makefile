@@ -47,7 +47,7 @@ integration: setup  ## Integration tests and targets against the lab's AWS emula
 
 lab: setup  ## The offline lab (root): install what it needs, then its tests (hosts, proxy, mirror, agents)
 	tests/lab/lab setup
-	pytest -q tests/lab
+	pytest -q -n 2 --dist loadfile tests/lab  # two labs side by side (tests/lab/conftest.py)
 
 build: setup  ## Build the collection tarball
 	ansible-galaxy collection build --force --output-path $(VENV)/build .
