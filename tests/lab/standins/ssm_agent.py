@@ -8,7 +8,8 @@ It is not AWS's agent. It does, where the collection's roles can observe it, wha
   SSM ``RegisterManagedInstance`` call, unsigned like the real agent's anonymous client, and writes
   ``/var/lib/amazon/ssm/registration`` (0600) and ``/var/lib/amazon/ssm/Vault/Store/RegistrationKey``.
   Already registered: it asks ``[Yes/No]`` on stdin unless ``-y``. ``-register -clear`` (without code,
-  id and region) empties the registration. Failures exit 1 with the real agent's messages.
+  id and region) empties the registration and the hardware fingerprint, not the ``registration`` file
+  (core/agent_parser.go). Failures exit 1 with the real agent's messages.
 * Without flags (``amazon-ssm-agent.service``) it waits for a registration, exchanges the instance key
   for role credentials (``RequestManagedInstanceRoleToken``), shares them in ``$HOME/.aws/credentials``
   profile ``default`` and rotates them, and heartbeats with ``UpdateInstanceInformation``.
