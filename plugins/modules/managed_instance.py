@@ -16,6 +16,8 @@ description:
   - "V(absent) deregisters the container instance from its cluster, then the managed instance from SSM (the order AWS
     documents). It refuses instances that still run tasks unless O(force=true). The agents on the host keep running:
     offboard the host too."
+  - "With O(keep_managed_instance=true), V(absent) deregisters the container instance only and keeps the SSM managed
+    instance: what moving a host to another cluster, or making it register a new container instance, needs."
   - O(tags) manages the tags of the SSM managed instances.
   - O(ecs_attributes) and O(ecs_tags) manage the custom attributes and the tags of the ECS container instances. The ECS
     agent applies its own C(ECS_INSTANCE_ATTRIBUTES) and C(ECS_CONTAINER_INSTANCE_TAGS) only when the container
@@ -62,6 +64,16 @@ options:
     description: With O(state=absent), deregister container instances even while they run tasks (ECS stops tracking them).
     type: bool
     default: false
+  keep_managed_instance:
+    description:
+      - With O(state=absent), deregister only the ECS container instance and keep the SSM managed instance (its
+        C(mi-) id, ping and credentials stay).
+      - For a host moving to another cluster, give the old container instance by its ARN (or O(clusters) the old
+        cluster only), since the host's C(mi-) id may already have a container instance in the new cluster.
+      - Only valid with O(state=absent).
+    type: bool
+    default: false
+    version_added: 0.2.0
   ecs_attributes:
     description:
       - Custom attributes every container instance of O(instances) should have, as a dictionary of name and value.
@@ -155,6 +167,12 @@ EXAMPLES = r"""
   ecs_anywhere.fleet.managed_instance:
     instances: "{{ fleet.instances | selectattr('ping_status', 'eq', 'ConnectionLost') | map(attribute='managed_instance_id') }}"
     state: absent
+
+- name: After a host moved to cluster onprem-b, deregister its container instance from onprem-a (SSM keeps it)
+  ecs_anywhere.fleet.managed_instance:
+    instances: [arn:aws:ecs:eu-west-1:123456789012:container-instance/onprem-a/0123456789abcdef0123456789abcdef]
+    state: absent
+    keep_managed_instance: true
 
 - name: Tag a managed instance
   ecs_anywhere.fleet.managed_instance:
@@ -391,6 +409,8 @@ def validate(module):
         for option in ATTRIBUTES[:2] + ECS_TAGS[:2]:
             if params[option] is not None:
                 v.error(option, "cannot be combined with state=absent")
+    elif params["keep_managed_instance"]:
+        v.error("keep_managed_instance", "is only valid with state=absent (got state=%s)" % params["state"])
     attributes = desired(
         v, params, ATTRIBUTES, None, _attribute_problem, ecs.MAX_CUSTOM_ATTRIBUTES, "custom attributes"
     )
@@ -507,6 +527,7 @@ def remove(module, ssm, ecs_client, before):
             msg="%d instance(s) still run tasks: %s. Drain them first (state=draining, wait=true) or set force=true. "
             "Nothing was changed." % (len(busy), ", ".join(_label(i) for i in busy))
         )
+    keep_ssm = module.params["keep_managed_instance"]
     after = []
     for record in before:
         if not module.check_mode:
@@ -514,7 +535,7 @@ def remove(module, ssm, ecs_client, before):
                 ecs.deregister_container_instance(
                     ecs_client, record["cluster"], record["container_instance_arn"], force=module.params["force"]
                 )
-            if record["ssm_registered"]:
+            if record["ssm_registered"] and not keep_ssm:
                 ssm_api.deregister_managed_instance(ssm, record["managed_instance_id"])
         after.append(
             dict(
@@ -523,7 +544,7 @@ def remove(module, ssm, ecs_client, before):
                 container_instance_arn=None,
                 ecs_status=None,
                 running_tasks_count=0,
-                ssm_registered=False,
+                ssm_registered=record["ssm_registered"] and keep_ssm,
                 ecs_attributes=None,
                 ecs_tags=None,
             )
@@ -665,7 +686,8 @@ def run(module, ssm, ecs_client, attributes, tags):
     if attributes is not None or tags is not None:
         plan = plan_settings(module, before, attributes, tags)
     if state == "absent":
-        before = [i for i in before if i["container_instance_arn"] or i["ssm_registered"]]
+        keep_ssm = module.params["keep_managed_instance"]
+        before = [i for i in before if i["container_instance_arn"] or (i["ssm_registered"] and not keep_ssm)]
         return before, remove(module, ssm, ecs_client, before)
     after = [dict(i) for i in before]
     if plan is not None:
@@ -685,6 +707,7 @@ def main():
         wait=dict(type="bool", default=False),
         wait_timeout=dict(type="int", default=300),
         force=dict(type="bool", default=False),
+        keep_managed_instance=dict(type="bool", default=False),
         tags=dict(type="dict", aliases=["resource_tags"]),
         purge_tags=dict(type="bool", default=True),
         ecs_attributes=dict(type="dict"),

@@ -119,6 +119,44 @@ def test_absent_refuses_busy_instances_then_deregisters_ecs_before_ssm(aws_env, 
     assert order == ["DeregisterContainerInstance", "DeregisterManagedInstance"] * 2
 
 
+def test_keep_managed_instance_deregisters_from_ecs_only(aws_env, aws_client, emulator, fleet, tmp_path):
+    """A cluster move: the old container instance goes, by ARN and by mi- id in the old cluster; SSM keeps the host."""
+    cluster, seeded = fleet
+    by_arn, by_id = seeded[5], seeded[6]
+    remove = {
+        MODULE: dict(
+            instances=[by_arn["container_instance_arn"], by_id["instance_id"]],
+            clusters=[cluster],
+            state="absent",
+            keep_managed_instance=True,
+        )
+    }
+    emulator.clear_calls()
+
+    play = run_tasks(aws_env, tmp_path, [dict(remove, check_mode=True), remove, remove, dict(remove, check_mode=True)])
+
+    assert [r["changed"] for r in play.results] == [True, True, False, False]
+    assert not any(r.get("failed") for r in play.results)
+    assert [i["ssm_registered"] for i in play[1]["instances"]] == [True, True]
+    remaining = aws_client("ecs").list_container_instances(cluster=cluster)["containerInstanceArns"]
+    assert by_arn["container_instance_arn"] not in remaining and by_id["container_instance_arn"] not in remaining
+    managed = aws_client("ssm").describe_instance_information(
+        Filters=[dict(Key="InstanceIds", Values=[by_arn["instance_id"], by_id["instance_id"]])]
+    )["InstanceInformationList"]
+    assert sorted(m["InstanceId"] for m in managed) == sorted([by_arn["instance_id"], by_id["instance_id"]])
+    assert len(writes(emulator, "DeregisterContainerInstance")) == 2
+    assert writes(emulator, "DeregisterManagedInstance") == []
+
+
+def test_keep_managed_instance_needs_state_absent(aws_env, emulator, fleet, tmp_path):
+    cluster, seeded = fleet
+    emulator.clear_calls()
+    task = {MODULE: dict(instances=[seeded[7]["instance_id"]], clusters=[cluster], keep_managed_instance=True)}
+    play = run_tasks(aws_env, tmp_path, [task])
+    assert play[0]["failed"] and "keep_managed_instance" in play[0]["msg"]
+    assert emulator.calls() == []
+
+
 def test_unknown_instance_fails_without_writing(aws_env, emulator, fleet, tmp_path):
     cluster, _seeded = fleet
     emulator.clear_calls()

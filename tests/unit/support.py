@@ -49,6 +49,7 @@ def managed_instance_params(**overrides):
         wait=False,
         wait_timeout=300,
         force=False,
+        keep_managed_instance=False,
         tags=None,
         purge_tags=True,
         ecs_attributes=None,

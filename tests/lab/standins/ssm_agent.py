@@ -8,7 +8,8 @@ It is not AWS's agent. It does, where the collection's roles can observe it, wha
   SSM ``RegisterManagedInstance`` call, unsigned like the real agent's anonymous client, and writes
   ``/var/lib/amazon/ssm/registration`` (0600) and ``/var/lib/amazon/ssm/Vault/Store/RegistrationKey``.
   Already registered: it asks ``[Yes/No]`` on stdin unless ``-y``. ``-register -clear`` (without code,
-  id and region) empties the registration. Failures exit 1 with the real agent's messages.
+  id and region) empties the registration and the hardware fingerprint, not the ``registration`` file
+  (core/agent_parser.go). Failures exit 1 with the real agent's messages.
 * Without flags (``amazon-ssm-agent.service``) it waits for a registration, exchanges the instance key
   for role credentials (``RequestManagedInstanceRoleToken``), shares them in ``$HOME/.aws/credentials``
   profile ``default`` and rotates them, and heartbeats with ``UpdateInstanceInformation``.
@@ -178,13 +179,25 @@ def clear_registration():
     return 0
 
 
+def clear_stored_hardware_info():
+    """What agent/managedInstances/fingerprint/fingerprint.go ClearStoredHardwareInfo does: the vault's
+    InstanceFingerprint becomes an empty ``hwInfo`` (not removed), so the next registration generates a new
+    fingerprint -- SSM then sees a new machine, which is what re-registering a re-imaged host needs."""
+    try:
+        awsreq.write_private(
+            FINGERPRINT_FILE, json.dumps({"fingerprint": "", "hardwareHash": None, "similarityThreshold": 0})
+        )
+    except OSError as exc:
+        log_error("Failed to store empty hardware info: %s", exc)
+
+
 def process_registration(opts):
+    # core/agent_parser.go processRegistration: without an activation (code and id) or without a region, -clear
+    # clears (hardware info, then the vault's RegistrationKey; the registration file is left as it is) and
+    # anything else prints the usage; with all three, -clear is ignored and the host registers.
     if not (opts.get("code") and opts.get("id") and opts.get("region")):
         if opts.get("clear"):
-            try:
-                os.remove(FINGERPRINT_FILE)
-            except OSError:
-                pass
+            clear_stored_hardware_info()
             return clear_registration()
         usage()
         return 1

@@ -74,3 +74,63 @@ def test_absent_refuses_busy_instances_unless_forced(stubbed):
     ssm_stubber.add_response("deregister_managed_instance", {}, dict(InstanceId=busy["managed_instance_id"]))
     after = managed_instance.remove(FakeModule(params(state="absent", force=True)), ssm, ecs_client, [busy])
     assert after[0]["container_instance_arn"] is None and after[0]["ssm_registered"] is False
+
+
+# ---------------------------------------------------------------- keep_managed_instance (container instance only)
+
+
+def test_keep_managed_instance_deregisters_the_container_instance_only(stubbed):
+    ssm, ssm_stubber = stubbed("ssm")
+    ecs_client, stubber = stubbed("ecs")
+    moved = record(4, cluster="onprem-a")
+    stubber.add_response(
+        "deregister_container_instance",
+        dict(containerInstance=dict(containerInstanceArn=moved["container_instance_arn"])),
+        dict(cluster="onprem-a", containerInstance=moved["container_instance_arn"], force=False),
+    )
+    # No SSM response is queued: a DeregisterManagedInstance call would fail the test.
+    after = managed_instance.remove(
+        FakeModule(params(state="absent", keep_managed_instance=True)), ssm, ecs_client, [moved]
+    )
+
+    stubber.assert_no_pending_responses()
+    ssm_stubber.assert_no_pending_responses()
+    assert after[0]["container_instance_arn"] is None and after[0]["ecs_status"] is None
+    assert after[0]["ssm_registered"] is True and after[0]["managed_instance_id"] == moved["managed_instance_id"]
+
+
+def test_keep_managed_instance_in_check_mode_calls_nothing(stubbed):
+    ssm, _ssm_stubber = stubbed("ssm")
+    ecs_client, _stubber = stubbed("ecs")
+    module = FakeModule(params(state="absent", keep_managed_instance=True), check_mode=True)
+    after = managed_instance.remove(module, ssm, ecs_client, [record(5)])
+    assert after[0]["container_instance_arn"] is None and after[0]["ssm_registered"] is True
+
+
+def test_keep_managed_instance_still_refuses_busy_instances(stubbed):
+    ssm, _ssm_stubber = stubbed("ssm")
+    ecs_client, _stubber = stubbed("ecs")
+    busy = record(6, tasks=1)
+    with pytest.raises(ModuleFailed) as failed:
+        managed_instance.remove(FakeModule(params(state="absent", keep_managed_instance=True)), ssm, ecs_client, [busy])
+    assert busy["managed_instance_id"] in failed.value.kwargs["msg"]
+
+
+def test_keep_managed_instance_without_a_container_instance_changes_nothing(stubbed, monkeypatch):
+    """Idempotence: once the old container instance is gone, the managed instance alone is not 'present' for absent."""
+    ssm, _ssm_stubber = stubbed("ssm")
+    ecs_client, _stubber = stubbed("ecs")
+    gone = dict(record(7), cluster=None, container_instance_arn=None, ecs_status=None)
+    module = FakeModule(params(state="absent", keep_managed_instance=True, instances=[gone["managed_instance_id"]]))
+    monkeypatch.setattr(managed_instance, "find", lambda *_args: [dict(gone)])
+    before, after = managed_instance.run(module, ssm, ecs_client, None, None)
+    assert before == [] and after == []
+
+
+@pytest.mark.parametrize("state", ["present", "active", "draining"])
+def test_keep_managed_instance_is_only_valid_with_absent(state):
+    module = FakeModule(params(instances=["mi-%017x" % 1], state=state, keep_managed_instance=True))
+    with pytest.raises(ModuleFailed) as failed:
+        managed_instance.validate(module)
+    assert failed.value.kwargs["invalid_parameters"] == ["keep_managed_instance"]
+    assert "only valid with state=absent" in failed.value.kwargs["msg"]
