@@ -269,6 +269,7 @@ def rank(record):
         record.get("registration_date") or "",
         record.get("registered_at") or "",
         record["managed_instance_id"] or "",
+        record.get("region") or "",
     )
 
 
@@ -295,7 +296,9 @@ def name_hosts(records, hostnames, duplicates="rename"):
         taken.add(name)
         for other in group[1:]:
             if duplicates == "drop":
-                dropped.append("%s (%s, kept %s)" % (name, other["managed_instance_id"], group[0]["managed_instance_id"]))
+                dropped.append(
+                    "%s (%s, kept %s)" % (name, other["managed_instance_id"], group[0]["managed_instance_id"])
+                )
             else:
                 named.append((None, other, True))
     result = []
@@ -425,24 +428,39 @@ class InventoryModule(AWSInventoryBase):
 
     # ------------------------------------------------------------ the inventory
 
-    def _host_vars(self, record):
-        prefix, suffix = self.get_option("hostvars_prefix"), self.get_option("hostvars_suffix")
+    def _host_vars(self, record, options):
+        prefix, suffix = options["hostvars_prefix"], options["hostvars_suffix"]
         host_vars = {"%s%s%s" % (prefix, k, suffix): v for k, v in record.items()}
-        if self.get_option("use_ssm_connection") and record["registered_in"] != "ecs":
+        if options["use_ssm_connection"] and record["registered_in"] != "ecs":
             host_vars.update(
-                ansible_connection=self.get_option("ssm_connection_plugin"),
+                ansible_connection=options["ssm_connection_plugin"],
                 ansible_aws_ssm_instance_id=record["managed_instance_id"],
                 ansible_aws_ssm_region=record["region"],
             )
-            if self.get_option("ssm_bucket_name"):
-                host_vars["ansible_aws_ssm_bucket_name"] = self.get_option("ssm_bucket_name")
+            if options["ssm_bucket_name"]:
+                host_vars["ansible_aws_ssm_bucket_name"] = options["ssm_bucket_name"]
         return host_vars
 
     def _populate(self, records):
-        try:
-            named, dropped = name_hosts(
-                records, self.get_option("hostnames"), self.get_option("duplicate_hostnames")
+        options = {
+            name: self.get_option(name)
+            for name in (
+                "hostnames",
+                "duplicate_hostnames",
+                "builtin_groups",
+                "hostvars_prefix",
+                "hostvars_suffix",
+                "use_ssm_connection",
+                "ssm_connection_plugin",
+                "ssm_bucket_name",
+                "compose",
+                "groups",
+                "keyed_groups",
+                "strict",
             )
+        }
+        try:
+            named, dropped = name_hosts(records, options["hostnames"], options["duplicate_hostnames"])
         except ValueError as e:
             self.fail_aws(
                 "Several managed instances have the same host name (duplicate_hostnames=error): %s. Offboard the "
@@ -450,19 +468,19 @@ class InventoryModule(AWSInventoryBase):
             )
         for description in dropped:
             self.warn("%s: left out an instance with the same host name: %s" % (self.NAME, description))
-        strict = self.get_option("strict")
+        strict = options["strict"]
         for name, record, duplicated in named:
             self.inventory.add_host(name)
-            if self.get_option("builtin_groups"):
+            if options["builtin_groups"]:
                 for group in builtin_groups(record) + ([DUPLICATES_GROUP] if duplicated else []):
                     self.inventory.add_group(group)
                     self.inventory.add_host(name, group=group)
-            host_vars = self._host_vars(record)
+            host_vars = self._host_vars(record, options)
             for key, value in host_vars.items():
                 self.inventory.set_variable(name, key, value)
-            self._set_composite_vars(self.get_option("compose"), host_vars, name, strict=strict)
-            self._add_host_to_composed_groups(self.get_option("groups"), host_vars, name, strict=strict)
-            self._add_host_to_keyed_groups(self.get_option("keyed_groups"), host_vars, name, strict=strict)
+            self._set_composite_vars(options["compose"], host_vars, name, strict=strict)
+            self._add_host_to_composed_groups(options["groups"], host_vars, name, strict=strict)
+            self._add_host_to_keyed_groups(options["keyed_groups"], host_vars, name, strict=strict)
 
     def _read_config_data(self, path):
         # AWSInventoryBase.parse reads the file, then may assume a role: validate in between, before any AWS call.

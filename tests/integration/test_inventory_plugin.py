@@ -77,9 +77,9 @@ def fleet(emulator, aws_client, cluster):
     whose ECS agent is disconnected and draining; one registered with SSM only; one left in ECS only (its managed
     instance deregistered)."""
     tag = {"fleet-test": cluster}
-    healthy = emulator.seed(
-        5, cluster=cluster, tags=tag, create_role=True, container_instance_tags={"rack": "r1"}
-    )["instances"]
+    healthy = emulator.seed(5, cluster=cluster, tags=tag, create_role=True, container_instance_tags={"rack": "r1"})[
+        "instances"
+    ]
     ssm_only = emulator.seed(1, tags=tag, create_role=True, ssm_agent_version="3.2.0.0")["instances"]
     ecs_only = emulator.seed(1, cluster=cluster, tags=tag, create_role=True)["instances"]
     aws_client("ssm").deregister_managed_instance(InstanceId=ecs_only[0]["instance_id"])
@@ -198,9 +198,7 @@ def test_duplicate_computer_names(aws_env, aws_client, emulator, cluster, tmp_pa
     dropped, _s, completed = list_inventory(aws_env, write_source(tmp_path, duplicate_hostnames="drop", **base))
     assert list(hostvars(dropped)) == ["seed-00000"] and old["instance_id"] in completed.stderr
 
-    _l, _s, failed = list_inventory(
-        aws_env, write_source(tmp_path, duplicate_hostnames="error", **base), expect_rc=1
-    )
+    _l, _s, failed = list_inventory(aws_env, write_source(tmp_path, duplicate_hostnames="error", **base), expect_rc=1)
     message = " ".join(failed.stderr.split())
     assert "duplicate_hostnames=error" in message and old["instance_id"] in message and new["instance_id"] in message
 
