@@ -230,7 +230,7 @@ def group_name(*parts):
 
 
 def builtin_groups(record):
-    """The groups a fleet record belongs to (before sanitising)."""
+    """The built-in groups of a fleet record, their names already safe."""
     groups = ["ecs_anywhere_fleet", group_name("registered_in", record["registered_in"])]
     if record.get("region"):
         groups.append(group_name("region", record["region"]))
