@@ -254,6 +254,8 @@ def test_credentials_endpoint_and_templating_the_amazon_aws_way(aws_env, emulato
     listing, _seconds, completed = list_inventory(env, source, "-vvv")
     assert len(hostvars(listing)) == 6
     assert secret not in completed.stdout + completed.stderr
+    # amazon.aws's templating without ansible-core 2.19's deprecation warning for disable_lookups.
+    assert "disable_lookups" not in completed.stderr
 
 
 @pytest.mark.parametrize(

@@ -3,7 +3,7 @@
 """The ecs_anywhere.fleet.fleet inventory on two lab hosts onboarded once with playbooks/onboard.yml: it lists them
 by host name with the groups and variables the emulator and the hosts say; combined with the lab's SSH inventory
 (``-i lab.fleet.yml -i inventory.yml``) it targets "the ConnectionLost hosts of the cluster" over SSH as ``ops``,
-and a play on that group (become) restarts their SSM agent until SSM sees them Online again."""
+and a play on that group (become) starts their stopped SSM agent again until SSM sees them Online."""
 
 import json
 import os
@@ -138,6 +138,8 @@ def test_connection_lost_hosts_of_the_cluster_targeted_over_ssh_and_healed(runni
     source, env = fleet
     lost_host, other_host = sorted(running_lab.hosts)
     lost_id = registered_id(running_lab, lost_host)
+    # The agent dies (no more heartbeats) and SSM notices: its last ping is an hour old.
+    running_lab.ssh(lost_host, "systemctl stop amazon-ssm-agent")
     lab = LabClient(running_lab.controller["aws_endpoint_url"])
     assert lab.set_ping([lost_id], seconds_ago=3600, region=running_lab.controller["aws_region"]) == {
         lost_id: "ConnectionLost"
