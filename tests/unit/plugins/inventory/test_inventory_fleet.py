@@ -290,17 +290,21 @@ def test_duplicate_names_error_names_the_host_and_both_ids(aws, tmp_path):
         (dict(LastPingDateTime=NOW), dict(LastPingDateTime=NOW + datetime.timedelta(seconds=1)), 2),
         # Same ping: the later SSM registration.
         (dict(RegistrationDate=NOW + datetime.timedelta(hours=1)), dict(RegistrationDate=NOW), 1),
+        # Same ping: known to both SSM and ECS beats SSM only, even with an older ping.
+        (dict(LastPingDateTime=NOW - datetime.timedelta(hours=1), both=True), dict(LastPingDateTime=NOW), 1),
+        # A registration date beats none.
+        (dict(RegistrationDate=None), dict(), 2),
         # Everything equal: the higher mi- id, so the choice never depends on the order AWS lists them in.
         (dict(), dict(), 2),
     ],
 )
 def test_duplicate_rank(first, second, winner):
-    records = [
-        plugin_module.host_record(
-            dict(plugin_module.fleet.ssm_record(info(n, ComputerName="h", **extra)), registered_in="ssm"), "eu-west-1"
-        )
-        for n, extra in ((1, first), (2, second))
-    ]
+    records = []
+    for n, extra in ((1, first), (2, second)):
+        extra = dict(extra)
+        registered_in = "both" if extra.pop("both", False) else "ssm"
+        record = dict(plugin_module.fleet.ssm_record(info(n, ComputerName="h", **extra)), registered_in=registered_in)
+        records.append(plugin_module.host_record(record, "eu-west-1"))
     for order in (records, records[::-1]):
         named, _dropped = plugin_module.name_hosts(order, ["computer_name"])
         assert dict((name, r["managed_instance_id"]) for name, r, _dup in named)["h"] == mi(winner)
@@ -398,6 +402,44 @@ def test_region_option_when_regions_is_empty(aws, tmp_path):
     aws.ecs("onprem", [container(1)], region="ap-southeast-2")
     inventory, _plugin = aws.parse(tmp_path, dict(region="ap-southeast-2", clusters=["onprem"]))
     assert host_vars(inventory, "host-1")["region"] == "ap-southeast-2"
+
+
+def test_regions_win_over_region(aws, tmp_path):
+    aws.ssm([info(1)], region="eu-west-1")
+    aws.ecs("onprem", [container(1)], region="eu-west-1")
+    inventory, _plugin = aws.parse(tmp_path, dict(BASE, region="ap-southeast-2"))
+    assert host_vars(inventory, "host-1")["region"] == "eu-west-1"
+
+
+def test_every_region_when_none_is_configured(aws, tmp_path, monkeypatch):
+    """No regions, no region anywhere: amazon.aws's way, the regions EC2's DescribeRegions lists."""
+    for name in ("AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    empty = tmp_path / "aws-config"
+    empty.write_text("")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(empty))
+    _ec2, stubber = aws.client("ec2", "us-east-1")
+    stubber.add_response("describe_regions", dict(Regions=[dict(RegionName="eu-west-1"), dict(RegionName="sa-east-1")]))
+    aws.ssm([info(1)], region="eu-west-1")
+    aws.ecs("onprem", [container(1)], region="eu-west-1")
+    aws.ssm([info(2)], region="sa-east-1")
+    aws.ecs("onprem", [], region="sa-east-1")
+    warnings = []
+    plugin = new_plugin()
+    monkeypatch.setattr(plugin, "warn", warnings.append)
+    inventory, _plugin = aws.parse(tmp_path, dict(clusters=["onprem"]), plugin=plugin)
+    assert {h: host_vars(inventory, h)["region"] for h in inventory.hosts} == {
+        "host-1": "eu-west-1",
+        "host-2": "sa-east-1",
+    }
+    assert warnings == []
+
+
+def test_tags_filter_goes_to_ssm_and_drops_ecs_only_instances(aws, tmp_path):
+    aws.ssm([info(1)], filters=[dict(Key="tag:team", Values=["ops"])])
+    aws.ecs("onprem", [container(1), container(4)])
+    inventory, _plugin = aws.parse(tmp_path, dict(BASE, tags=dict(team="ops")))
+    assert list(inventory.hosts) == ["host-1"]
 
 
 def test_cache_second_parse_makes_no_call_and_flush_asks_again(aws, tmp_path):
