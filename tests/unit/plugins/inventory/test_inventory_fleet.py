@@ -488,9 +488,10 @@ def test_no_secret_in_host_variables(aws, tmp_path):
         (dict(tags={"aws:x": "y"}), "tags: 'aws:x'"),
         (dict(ssm_bucket_name="b"), "ssm_bucket_name is set but use_ssm_connection is false"),
         (dict(clusterz=["onprem"]), "unknown option clusterz"),
-        (dict(ping_status=["Offline"]), "ping_status"),
-        (dict(hostnames=["fqdn"]), "hostnames"),
-        (dict(duplicate_hostnames="newest"), "duplicate_hostnames"),
+        # Choices: ansible-core's own check names the option and the plugin (and prints the file as the origin).
+        (dict(ping_status=["Offline"]), "Invalid value ['Offline'] for config 'ping_status'"),
+        (dict(hostnames=["fqdn"]), "Invalid value ['fqdn'] for config 'hostnames'"),
+        (dict(duplicate_hostnames="newest"), "Invalid value 'newest' for config 'duplicate_hostnames'"),
     ],
 )
 def test_bad_options_fail_naming_the_option_before_any_call(aws, tmp_path, options, message):
@@ -498,6 +499,20 @@ def test_bad_options_fail_naming_the_option_before_any_call(aws, tmp_path, optio
     with pytest.raises(AnsibleError) as failed:
         aws.parse(tmp_path, dict(dict(regions=["eu-west-1"]), **options))
     assert message in str(failed.value)
+    if not message.startswith("Invalid value"):
+        assert str(tmp_path / "test.fleet.yml") in str(failed.value)
+
+
+def test_an_aws_error_names_the_region_and_the_call(aws, tmp_path):
+    _client, stubber = aws.client("ssm", "eu-west-1")
+    stubber.add_client_error(
+        "describe_instance_information", "AccessDeniedException", "not authorized to perform ssm:Describe..."
+    )
+    with pytest.raises(AnsibleError) as failed:
+        aws.parse(tmp_path, BASE)
+    message = str(failed.value)
+    assert "Failed to list the fleet of eu-west-1" in message and "describe managed instances" in message
+    assert "AccessDeniedException" in message or "not authorized" in message
 
 
 def test_verify_file_wants_the_fleet_suffix(tmp_path):
