@@ -359,13 +359,19 @@ class InventoryModule(AWSInventoryBase):
 
     def _validate(self, path, config):
         """One clear error naming the first bad option, before any AWS call."""
-        known = set(self._options) | {"plugin"}
+        known = {"plugin"}
+        for name, definition in self.option_definitions.items():
+            known.add(name)
+            known.update(definition.get("aliases") or [])
         unknown = sorted(str(k) for k in config if k not in known)
         if unknown:
             self.fail_aws(
                 "%s: unknown option %s for %s (see ansible-doc -t inventory %s)"
                 % (path, ", ".join(unknown), self.NAME, self.NAME)
             )
+        region = self.get_option("region")
+        if region and (not isinstance(region, str) or not REGION.match(region)):
+            self.fail_aws("%s: region: %r is not a region name (for example eu-west-1)" % (path, region))
         for region in self.get_option("regions"):
             if not isinstance(region, str) or not REGION.match(region):
                 self.fail_aws("%s: regions: %r is not a region name (for example eu-west-1)" % (path, region))

@@ -404,6 +404,15 @@ def test_region_option_when_regions_is_empty(aws, tmp_path):
     assert host_vars(inventory, "host-1")["region"] == "ap-southeast-2"
 
 
+def test_amazon_aws_option_aliases_are_options(aws, tmp_path):
+    aws.ssm([info(1)], region="ap-southeast-2")
+    aws.ecs("onprem", [container(1)], region="ap-southeast-2")
+    options = dict(aws_region="ap-southeast-2", aws_access_key_id="AKIDEXAMPLE", aws_secret_access_key="x")
+    inventory, plugin = aws.parse(tmp_path, dict(options, clusters=["onprem"]))
+    assert host_vars(inventory, "host-1")["region"] == "ap-southeast-2"
+    assert plugin.get_option("access_key") == "AKIDEXAMPLE"
+
+
 def test_regions_win_over_region(aws, tmp_path):
     aws.ssm([info(1)], region="eu-west-1")
     aws.ecs("onprem", [container(1)], region="eu-west-1")
@@ -484,6 +493,8 @@ def test_no_secret_in_host_variables(aws, tmp_path):
         (dict(clusters=["bad cluster"]), "clusters: 'bad cluster' is not a cluster name"),
         (dict(clusters=["arn:aws:ecs:eu-west-1:123456789012:service/x"]), "clusters:"),
         (dict(regions=["Europe"]), "regions: 'Europe' is not a region name"),
+        (dict(region="Europe"), "region: 'Europe' is not a region name"),
+        (dict(aws_region="Europe"), "region: 'Europe' is not a region name"),
         (dict(tags={"team": ["a"]}), "tags: 'team'"),
         (dict(tags={"aws:x": "y"}), "tags: 'aws:x'"),
         (dict(ssm_bucket_name="b"), "ssm_bucket_name is set but use_ssm_connection is false"),
