@@ -497,6 +497,11 @@ def test_no_secret_in_host_variables(aws, tmp_path):
         (dict(aws_region="Europe"), "region: 'Europe' is not a region name"),
         (dict(tags={"team": ["a"]}), "tags: 'team'"),
         (dict(tags={"aws:x": "y"}), "tags: 'aws:x'"),
+        (dict(tags={"team": None}), "tags: 'team': the value must be a string"),
+        (
+            dict(use_ssm_connection=True, ssm_connection_plugin=""),
+            "ssm_connection_plugin must name a connection plugin",
+        ),
         (dict(ssm_bucket_name="b"), "ssm_bucket_name is set but use_ssm_connection is false"),
         (dict(clusterz=["onprem"]), "unknown option clusterz"),
         # Choices: ansible-core's own check names the option and the plugin (and prints the file as the origin).
