@@ -4,9 +4,13 @@
 
 The mirror copies the layout of AWS's regional S3 buckets (ecs-anywhere-install.sh):
 
-* ``<base>/amazon-ssm-<region>/latest/debian_amd64/amazon-ssm-agent.deb`` + ``.sig`` (also under the version)
-* ``<base>/amazon-ecs-agent-<region>/amazon-ecs-init-<version>.amd64.deb`` and
-  ``amazon-ecs-init-latest.amd64.deb``, each + ``.asc``
+* ``<base>/amazon-ssm-<region>/<version>/debian_amd64/amazon-ssm-agent.deb`` + ``.sig``, the newest also under
+  ``latest/``
+* ``<base>/amazon-ecs-agent-<region>/amazon-ecs-init-<version>.amd64.deb`` + ``.asc``, the newest also as
+  ``amazon-ecs-init-latest.amd64.deb``
+
+Two releases of each stand-in are published, an older and the newest (``latest``), so that upgrades can be tested;
+:func:`publish_release` adds another one to a running lab's mirror, also a deliberately broken one.
 
 plus what AWS does not publish and the collection's roles can use: a ``.sha256`` next to every file,
 ``<base>/SHA256SUMS`` and the public key under ``<base>/keys/``.
@@ -21,6 +25,7 @@ import tarfile
 import zipapp
 
 from labctl.common import LAB_DIR
+from labctl.common import STATE_DIR
 from labctl.common import run
 
 STANDINS = os.path.join(LAB_DIR, "standins")
@@ -35,6 +40,19 @@ def _version(module):
 SSM_VERSION = _version("ssm_agent")
 ECS_VERSION = _version("ecs_init")
 ECS_PACKAGE_VERSION = ECS_VERSION + "-1"
+#: The older release of each stand-in on the mirror (the newest is the VERSION in the stand-in's source, ``latest``).
+SSM_OLDER_VERSION = "3.3.1802.0"
+ECS_OLDER_VERSION = "1.88.0"
+#: Ways a published release can be broken on purpose (:func:`publish_release`): correctly signed, but its
+#: maintainer script fails (dpkg leaves it half-configured) or its service exits at start (the stand-in's
+#: BROKEN_RELEASE), as bad releases have been.
+BROKEN_MODES = ("postinst", "service")
+BROKEN_POSTINST = """\
+#!/bin/sh
+# LAB STAND-IN of a bad release: the maintainer script fails.
+echo "postinst: LAB STAND-IN of a bad release fails to configure" >&2
+exit 1
+"""
 # AWS signs the two packages with different keys (amazon-ssm-agent.gpg, amazon-ecs-agent.gpg in
 # aws/amazon-ecs-agent scripts/); so does the lab, so a crossed key or fingerprint list fails.
 KEY_UIDS = {
@@ -113,12 +131,17 @@ def _write(path, text, mode=0o644):
     os.chmod(path, mode)
 
 
-def _program(module, target):
-    """A single-file program: a zipapp of the stand-in module and its helper, run by /usr/bin/python3."""
+def _program(module, target, version, broken=False):
+    """A single-file program: a zipapp of the stand-in module and its helper, run by /usr/bin/python3, reporting
+    ``version`` (and failing at start when ``broken``)."""
     src = target + ".src"
     os.makedirs(src)
-    for name in (module + ".py", "awsreq.py"):
-        shutil.copy(os.path.join(STANDINS, name), os.path.join(src, name))
+    shutil.copy(os.path.join(STANDINS, "awsreq.py"), os.path.join(src, "awsreq.py"))
+    with open(os.path.join(STANDINS, module + ".py"), encoding="utf-8") as handle:
+        text = handle.read()
+    text = re.sub(r'^VERSION = "[^"]+"$', 'VERSION = "%s"' % version, text, count=1, flags=re.M)
+    text = re.sub(r"^BROKEN_RELEASE = False$", "BROKEN_RELEASE = %s" % bool(broken), text, count=1, flags=re.M)
+    _write(os.path.join(src, module + ".py"), text)
     os.makedirs(os.path.dirname(target), exist_ok=True)
     zipapp.create_archive(src, target, interpreter="/usr/bin/python3", main=module + ":entry")
     shutil.rmtree(src)
@@ -138,50 +161,49 @@ def _control(root, package, version, description, depends, scripts):
         _write(os.path.join(debian, name), text, 0o755)
 
 
-def build_packages(workdir):
-    """Build both .deb files into ``workdir``; returns {"ssm": path, "ecs": path}."""
+def build_ssm_package(workdir, version=SSM_VERSION, broken=None):
+    """The stand-in amazon-ssm-agent .deb of ``version`` (upstream version; the package's is ``<version>-1``)."""
     ssm = os.path.join(workdir, "amazon-ssm-agent")
-    _program("ssm_agent", os.path.join(ssm, "usr/bin/amazon-ssm-agent"))
+    _program("ssm_agent", os.path.join(ssm, "usr/bin/amazon-ssm-agent"), version, broken == "service")
     files = os.path.join(STANDINS, "files")
     os.makedirs(os.path.join(ssm, "lib/systemd/system"))
     shutil.copy(os.path.join(files, "amazon-ssm-agent.service"), os.path.join(ssm, "lib/systemd/system/"))
     os.makedirs(os.path.join(ssm, "etc/amazon/ssm"))
     shutil.copy(os.path.join(files, "amazon-ssm-agent.json.template"), os.path.join(ssm, "etc/amazon/ssm/"))
     _write(os.path.join(ssm, "usr/share/doc/amazon-ssm-agent/README.lab"), SSM_DESCRIPTION + "\n")
+    postinst = BROKEN_POSTINST if broken == "postinst" else SSM_POSTINST
     _control(
-        ssm,
-        "amazon-ssm-agent",
-        SSM_VERSION + "-1",
-        SSM_DESCRIPTION,
-        "python3",
-        {"postinst": SSM_POSTINST, "prerm": SSM_PRERM},
+        ssm, "amazon-ssm-agent", version + "-1", SSM_DESCRIPTION, "python3", {"postinst": postinst, "prerm": SSM_PRERM}
     )
+    return _build_deb(ssm, os.path.join(workdir, "amazon-ssm-agent_%s-1_amd64.deb" % version))
 
+
+def build_ecs_package(workdir, version=ECS_VERSION, broken=None):
+    """The stand-in amazon-ecs-init .deb of agent ``version`` (package version ``<version>-1``, as AWS's)."""
     ecs = os.path.join(workdir, "amazon-ecs-init")
-    _program("ecs_init", os.path.join(ecs, "usr/libexec/amazon-ecs-init"))
+    _program("ecs_init", os.path.join(ecs, "usr/libexec/amazon-ecs-init"), version, broken == "service")
+    files = os.path.join(STANDINS, "files")
     os.makedirs(os.path.join(ecs, "lib/systemd/system"))
     shutil.copy(os.path.join(files, "ecs.service"), os.path.join(ecs, "lib/systemd/system/"))
     for path in ("etc/ecs", "var/lib/ecs/data", "var/log/ecs", "var/cache/ecs"):
         os.makedirs(os.path.join(ecs, path))
     _write(os.path.join(ecs, "usr/share/doc/amazon-ecs-init/README.lab"), ECS_DESCRIPTION + "\n")
+    postinst = BROKEN_POSTINST if broken == "postinst" else ECS_POSTINST
     _control(
-        ecs,
-        "amazon-ecs-init",
-        ECS_PACKAGE_VERSION,
-        ECS_DESCRIPTION,
-        "python3",
-        {"postinst": ECS_POSTINST, "prerm": ECS_PRERM},
+        ecs, "amazon-ecs-init", version + "-1", ECS_DESCRIPTION, "python3", {"postinst": postinst, "prerm": ECS_PRERM}
     )
+    return _build_deb(ecs, os.path.join(workdir, "amazon-ecs-init_%s-1_amd64.deb" % version))
 
-    out = {}
-    for key, root, name in (
-        ("ssm", ssm, "amazon-ssm-agent_%s-1_amd64.deb" % SSM_VERSION),
-        ("ecs", ecs, "amazon-ecs-init_%s_amd64.deb" % ECS_PACKAGE_VERSION),
-    ):
-        out[key] = os.path.join(workdir, name)
-        run(["dpkg-deb", "--root-owner-group", "-Zxz", "--build", root, out[key]])
-        shutil.rmtree(root)
-    return out
+
+def _build_deb(root, path):
+    run(["dpkg-deb", "--root-owner-group", "-Zxz", "--build", root, path])
+    shutil.rmtree(root)
+    return path
+
+
+def build_packages(workdir):
+    """Build both .deb files (newest versions) into ``workdir``; returns {"ssm": path, "ecs": path}."""
+    return {"ssm": build_ssm_package(workdir), "ecs": build_ecs_package(workdir)}
 
 
 def make_key(gnupghome, uid):
@@ -218,28 +240,64 @@ def _sha256(path):
     return digest.hexdigest()
 
 
-def build_mirror(mirror, workdir, gnupghome, region):
-    """Build the packages, sign them and lay the mirror out; returns a dict describing it."""
-    os.makedirs(workdir, exist_ok=True)
-    debs = build_packages(workdir)
-    fingerprints = {name: make_key(gnupghome, uid) for name, uid in KEY_UIDS.items()}
-    gpg = ["gpg", "--homedir", gnupghome, "--batch", "--yes", "--pinentry-mode", "loopback", "--passphrase", ""]
+def _gpg(gnupghome):
+    return ["gpg", "--homedir", gnupghome, "--batch", "--yes", "--pinentry-mode", "loopback", "--passphrase", ""]
 
-    ssm_dir = os.path.join(mirror, "amazon-ssm-%s" % region)
-    ecs_dir = os.path.join(mirror, "amazon-ecs-agent-%s" % region)
+
+def _place(mirror, region, agent, deb, version, gnupghome, fingerprint, latest):
+    """Copy a built .deb into AWS's layout under ``mirror`` and sign it as AWS signs that agent's packages (SSM: a
+    binary ``.sig``; ECS: an armoured ``.asc``); ``latest`` also publishes it as the newest. Returns the paths."""
+    gpg = _gpg(gnupghome) + ["--local-user", fingerprint]
+    if agent == "ssm":
+        subs = [version] + (["latest"] if latest else [])
+        paths = [
+            os.path.join(mirror, "amazon-ssm-%s" % region, sub, "debian_amd64", "amazon-ssm-agent.deb") for sub in subs
+        ]
+        sign, suffix = ["--detach-sign"], ".sig"
+    else:
+        names = [version + "-1"] + (["latest"] if latest else [])
+        ecs_dir = os.path.join(mirror, "amazon-ecs-agent-%s" % region)
+        paths = [os.path.join(ecs_dir, "amazon-ecs-init-%s.amd64.deb" % name) for name in names]
+        sign, suffix = ["--armor", "--detach-sign"], ".asc"
     placed = []
-    for sub in ("latest", SSM_VERSION):
-        path = os.path.join(ssm_dir, sub, "debian_amd64", "amazon-ssm-agent.deb")
+    for path in paths:
         os.makedirs(os.path.dirname(path), exist_ok=True)
-        shutil.copy(debs["ssm"], path)
-        run(gpg + ["--local-user", fingerprints["ssm"], "--output", path + ".sig", "--detach-sign", path])
-        placed += [path, path + ".sig"]
-    os.makedirs(ecs_dir, exist_ok=True)
-    for version in (ECS_PACKAGE_VERSION, "latest"):
-        path = os.path.join(ecs_dir, "amazon-ecs-init-%s.amd64.deb" % version)
-        shutil.copy(debs["ecs"], path)
-        run(gpg + ["--local-user", fingerprints["ecs"], "--armor", "--output", path + ".asc", "--detach-sign", path])
-        placed += [path, path + ".asc"]
+        shutil.copy(deb, path)
+        run(gpg + ["--output", path + suffix] + sign + [path])
+        placed += [path, path + suffix]
+    return placed
+
+
+def _checksums(mirror, placed):
+    """A ``.sha256`` next to each placed file and their lines in ``<mirror>/SHA256SUMS`` (kept sorted)."""
+    sums_path = os.path.join(mirror, "SHA256SUMS")
+    sums = {}
+    if os.path.exists(sums_path):
+        with open(sums_path, encoding="utf-8") as handle:
+            sums = {line.split()[1]: line for line in handle if line.strip()}
+    for path in placed:
+        digest = _sha256(path)
+        _write(path + ".sha256", "%s  %s\n" % (digest, os.path.basename(path)))
+        sums[os.path.relpath(path, mirror)] = "%s  %s\n" % (digest, os.path.relpath(path, mirror))
+    _write(sums_path, "".join(sums[name] for name in sorted(sums)))
+
+
+def build_mirror(mirror, workdir, gnupghome, region):
+    """Build the packages (an older release and the newest of each), sign them and lay the mirror out; returns a
+    dict describing it."""
+    os.makedirs(workdir, exist_ok=True)
+    fingerprints = {name: make_key(gnupghome, uid) for name, uid in KEY_UIDS.items()}
+    placed = []
+    for agent, build, versions in (
+        ("ssm", build_ssm_package, (SSM_OLDER_VERSION, SSM_VERSION)),
+        ("ecs", build_ecs_package, (ECS_OLDER_VERSION, ECS_VERSION)),
+    ):
+        for version in versions:
+            deb = build(workdir, version)
+            placed += _place(
+                mirror, region, agent, deb, version, gnupghome, fingerprints[agent], version == versions[-1]
+            )
+    ssm_dir = os.path.join(mirror, "amazon-ssm-%s" % region)
     tarball = os.path.join(ssm_dir, EXEC_BINARIES_VERSION, "linux_amd64", "amazon-ssm-agent-binaries.tar.gz")
     os.makedirs(os.path.dirname(tarball), exist_ok=True)
     exec_binaries(tarball)
@@ -250,17 +308,12 @@ def build_mirror(mirror, workdir, gnupghome, region):
     public = {}
     for name, fingerprint in fingerprints.items():
         armored = os.path.join(keys, "%s-signing-key.asc" % name)
-        run(gpg + ["--armor", "--output", armored, "--export", fingerprint])
+        run(_gpg(gnupghome) + ["--armor", "--output", armored, "--export", fingerprint])
         _write(armored + ".fingerprint", fingerprint + "\n")
         public[name] = armored
         placed.append(armored)
 
-    sums = []
-    for path in placed:
-        digest = _sha256(path)
-        _write(path + ".sha256", "%s  %s\n" % (digest, os.path.basename(path)))
-        sums.append("%s  %s\n" % (digest, os.path.relpath(path, mirror)))
-    _write(os.path.join(mirror, "SHA256SUMS"), "".join(sorted(sums, key=lambda line: line.split()[1])))
+    _checksums(mirror, placed)
     stop_gpg_agent(gnupghome)
     return {
         "fingerprints": fingerprints,
@@ -269,6 +322,32 @@ def build_mirror(mirror, workdir, gnupghome, region):
         "ecs_deb_path": "amazon-ecs-agent-%s/amazon-ecs-init-latest.amd64.deb" % region,
         "ssm_version": SSM_VERSION,
         "ecs_version": ECS_PACKAGE_VERSION,
+        # Every release on the mirror, oldest first, as the roles pin them (ssm_agent_version: the upstream
+        # version, its directory; ecs_agent_version: the package version of the file name).
+        "ssm_versions": [SSM_OLDER_VERSION, SSM_VERSION],
+        "ecs_versions": [ECS_OLDER_VERSION + "-1", ECS_PACKAGE_VERSION],
         "exec_binaries_version": EXEC_BINARIES_VERSION,
         "exec_binaries_sha256": _sha256(tarball),
     }
+
+
+def publish_release(state, agent, version, broken=None, latest=False):
+    """Add a release of a stand-in (``agent`` "ssm" or "ecs", upstream ``version``) to a running lab's mirror, signed
+    with the lab's key for that agent; ``broken`` ("postinst" or "service") makes it a bad release, ``latest`` also
+    publishes it as the newest. ``state`` is the lab's state.json. Returns the version as the roles pin it."""
+    if agent not in ("ssm", "ecs") or broken not in (None,) + BROKEN_MODES:
+        raise ValueError("agent must be ssm or ecs, broken one of %s" % (BROKEN_MODES,))
+    mirror, workdir = state["mirror"]["root"], os.path.join(STATE_DIR, "build")
+    os.makedirs(workdir, exist_ok=True)
+    build = build_ssm_package if agent == "ssm" else build_ecs_package
+    deb = build(workdir, version, broken)
+    gnupghome = os.path.join(STATE_DIR, "gnupg")
+    try:
+        placed = _place(
+            mirror, state["region"], agent, deb, version, gnupghome, state["mirror"]["fingerprints"][agent], latest
+        )
+    finally:
+        stop_gpg_agent(gnupghome)
+    os.unlink(deb)
+    _checksums(mirror, placed)
+    return version if agent == "ssm" else version + "-1"

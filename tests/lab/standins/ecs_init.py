@@ -41,6 +41,10 @@ import time
 import awsreq  # pylint: disable=import-error
 
 VERSION = "1.89.0"
+#: True only in a lab build that stands in for a bad release (labctl.packages, ``broken="service"``): the package
+#: installs and is correctly signed, but its agent exits at start without registering, as the real agent exits
+#: when it cannot initialise (agent/app/run.go: a terminal error ends the process and systemd restarts it).
+BROKEN_RELEASE = False
 ROOT = os.environ.get("LAB_STANDIN_ROOT", "")  # lets the lab exercise the program outside a host
 CONFIG_FILES = (ROOT + "/var/lib/ecs/ecs.config", ROOT + "/etc/ecs/ecs.config")
 AGENT_LOG = ROOT + "/var/log/ecs/ecs-agent.log"
@@ -318,6 +322,14 @@ def register(config, state, creds):
 
 
 def start():
+    if BROKEN_RELEASE:
+        log(
+            AGENT_LOG,
+            "critical",
+            "Amazon ECS agent Version: %s failed to initialise (LAB STAND-IN of a bad release)",
+            VERSION,
+        )
+        return 1
     config = load_config()
     problem = validate(config)
     if problem:

@@ -38,6 +38,9 @@ import uuid
 import awsreq  # pylint: disable=import-error
 
 VERSION = "3.3.1957.0"
+#: True only in a lab build that stands in for a bad release (labctl.packages, ``broken="service"``): the service
+#: exits at start, before any heartbeat, as the real agent does when its core fails to start (agent/agent.go).
+BROKEN_RELEASE = False
 ROOT = os.environ.get("LAB_STANDIN_ROOT", "")  # lets the lab exercise the program outside a host
 SSM_DIR = ROOT + "/var/lib/amazon/ssm"
 REGISTRATION_FILE = SSM_DIR + "/registration"
@@ -338,6 +341,9 @@ def heartbeat(endpoint, region, instance_id, creds):
 
 def run_service():
     LOG.info("amazon-ssm-agent - v%s (LAB STAND-IN, not AWS's agent)", VERSION)
+    if BROKEN_RELEASE:
+        log_error("Failed to start agent core (LAB STAND-IN of a bad release)")
+        sys.exit(1)
     creds, refresh_at, next_ping, waiting_logged = None, 0.0, 0.0, False
     while True:
         instance_id, region, private_key = registered()
