@@ -57,8 +57,9 @@ def fleet(emulator):
         )
 
     iam, ssm, ecs = client("iam"), client("ssm"), client("ecs")
-    iam.create_role(RoleName="ECSAnywhereRole", AssumeRolePolicyDocument=SSM_TRUST_POLICY)
-    activation = ssm.create_activation(IamRole="ECSAnywhereRole", RegistrationLimit=20, DefaultInstanceName="rp")
+    # IAM is global: a role name of its own, so other tests in this worker may create ECSAnywhereRole.
+    iam.create_role(RoleName="ReportFleetRole", AssumeRolePolicyDocument=SSM_TRUST_POLICY)
+    activation = ssm.create_activation(IamRole="ReportFleetRole", RegistrationLimit=20, DefaultInstanceName="rp")
     for cluster in CLUSTERS:
         ecs.create_cluster(clusterName=cluster)
     ids, arns = {}, {}
