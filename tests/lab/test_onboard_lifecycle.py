@@ -7,6 +7,8 @@ The lab is onboarded once; then, in order (each test starts from the state the p
   instance, the old container instance is gone, the other host keeps its id and uses up no registration;
 - a host whose ecs_anywhere_cluster changed in the inventory moves: ACTIVE in the new cluster, nothing left in the old,
   the other host untouched, a re-run changes nothing;
+- a host that cannot be reached drops out alone: the other is registered again, the activation is deleted, the summary
+  names the unreachable host;
 - a host that fails mid-run fails alone: the other finishes, no activation is left, the summary names the failed host.
 
 Everything is read back from the emulator (boto3) and the hosts (SSH), never from the playbook's own variables.
@@ -213,6 +215,35 @@ def test_a_cluster_move_of_one_host(running_lab):
     assert code == 0, limited[-6000:]
     assert changed(limited) == {second: 0, "localhost": 0}, changed(limited)
     assert "Finished: %s." % second in limited
+
+
+def test_an_unreachable_host_drops_out_alone_and_the_activation_is_deleted(running_lab):
+    """The second host cannot be reached (its inventory names a port nothing listens on, on its own address) while
+    the first needs a new activation: the first is registered again, the activation is deleted, the summary names
+    the unreachable host."""
+    first, second = running_lab.first, running_lab.second
+    first_id = local_id(running_lab, first)
+    running_lab.aws("ssm").deregister_managed_instance(InstanceId=first_id)
+    unreachable = inventory(
+        running_lab, "unreachable", {first: {"ecs_anywhere_cluster": MOVED_CLUSTER}, second: {"ansible_port": 9}}
+    )
+    forget_calls(running_lab)
+
+    output, code = onboard(running_lab, unreachable)
+
+    assert code != 0, output[-6000:]
+    counts = recap(output)
+    assert counts[second]["unreachable"] == 1 and counts[first]["failed"] == 0, counts
+    assert "Did not finish: %s (failed or unreachable" % second in output, output[-4000:]
+    assert "Finished: %s." % first in output
+    new_id = local_id(running_lab, first)
+    assert new_id != first_id and managed(running_lab).get(new_id) == first
+    assert [(i["ec2InstanceId"], i["status"]) for i in container_instances(running_lab, MOVED_CLUSTER)] == [
+        (new_id, "ACTIVE")
+    ]
+    assert len(emulator_calls(running_lab, "CreateActivation")) == 1
+    assert len(emulator_calls(running_lab, "DeleteActivation")) == 1
+    assert no_live_activation(running_lab)
 
 
 def test_a_host_that_fails_mid_run_fails_alone_and_the_activation_is_deleted(running_lab, tmp_path):
