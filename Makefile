@@ -15,7 +15,7 @@ export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export PYTHONPATH := $(COLLECTIONS)
 export ANSIBLE_TEST_CONTENT_ROOT := $(COLLECTION)
 
-.PHONY: help setup test lint sanity units integration lab build package mutation breakages clean
+.PHONY: help setup test lint sanity units integration lab molecule build package mutation breakages clean
 
 help:  ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -28,8 +28,8 @@ $(STAMP): requirements-dev.txt tests/utils/setup_env.py tests/utils/get_pip_offl
 	$(PY) tests/utils/setup_env.py --venv $(VENV) --tree $(CURDIR)
 	@touch $@
 
-test: setup  ## Everything CI runs: lint, sanity, units, integration, lab, package (summary at the end)
-	@$(PY) tests/utils/run_stages.py lint sanity units integration lab package
+test: setup  ## Everything CI runs: lint, sanity, units, integration, lab, molecule, package (summary at the end)
+	@$(PY) tests/utils/run_stages.py lint sanity units integration lab molecule package
 
 lint: setup  ## ansible-lint (production profile) and yamllint
 	yamllint --strict .
@@ -48,6 +48,15 @@ integration: setup  ## Integration tests and targets against the lab's AWS emula
 lab: setup  ## The offline lab (root): install what it needs, then its tests (hosts, proxy, mirror, agents)
 	tests/lab/lab setup
 	pytest -q -n 2 --dist loadfile tests/lab  # two labs side by side (tests/lab/conftest.py)
+
+# The lab for molecule keeps its own state directory; `lab down` runs on every exit, also after a failure or Ctrl-C
+# (molecule skips its destroy when a scenario fails).
+MOLECULE_LAB := $(CURDIR)/.lab-molecule
+molecule: setup  ## Molecule scenarios (extensions/molecule) on the lab's hosts: lab up once, every scenario, lab down
+	tests/lab/lab setup
+	export LAB_STATE_DIR=$(MOLECULE_LAB) MOLECULE_LAB_INVENTORY=$(MOLECULE_LAB)/inventory.yml; \
+	trap 'tests/lab/lab down >/dev/null' EXIT; \
+	molecule test --all $(MOLECULE_ARGS)
 
 build: setup  ## Build the collection tarball
 	ansible-galaxy collection build --force --output-path $(VENV)/build .
