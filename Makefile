@@ -28,8 +28,8 @@ $(STAMP): requirements-dev.txt tests/utils/setup_env.py tests/utils/get_pip_offl
 	$(PY) tests/utils/setup_env.py --venv $(VENV) --tree $(CURDIR)
 	@touch $@
 
-test: setup  ## Everything CI runs: lint, sanity, units, integration, lab, molecule, package (summary at the end)
-	@$(PY) tests/utils/run_stages.py lint sanity units integration lab molecule package
+test: setup  ## Everything CI runs: lint, sanity, units, integration, lab, package (summary at the end)
+	@$(PY) tests/utils/run_stages.py lint sanity units integration lab package
 
 lint: setup  ## ansible-lint (production profile) and yamllint
 	yamllint --strict .
@@ -49,6 +49,7 @@ lab: setup  ## The offline lab (root): install what it needs, then its tests (ho
 	tests/lab/lab setup
 	pytest -q -n 2 --dist loadfile tests/lab  # two labs side by side (tests/lab/conftest.py)
 
+# Not in `make test` yet: it takes about 10 minutes and would take make test past its 40-minute budget (issue 11).
 # The lab for molecule keeps its own state directory; `lab down` runs on every exit, also after a failure or Ctrl-C
 # (molecule skips its destroy when a scenario fails).
 MOLECULE_LAB := $(CURDIR)/.lab-molecule
