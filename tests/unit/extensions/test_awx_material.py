@@ -194,7 +194,7 @@ def test_every_survey_variable_is_read_with_a_type_it_accepts(name, template):
             assert re.search(r"\b%s\b" % var, playbook_text), "%s is read by none of %s" % (var, playbooks)
         if item["type"] == "multiselect":
             # The choices offered are the roles' own pinned defaults (AWS's signing keys).
-            fed = [o for _, o in options.values() if var in str(o.get("default", ""))]
+            fed = [o for _role, o in options.values() if var in str(o.get("default", ""))]
             assert all(any(choice in str(o["default"]) for o in fed) for choice in item["choices"]), var
 
 
@@ -222,7 +222,7 @@ def test_templates_and_workflow_point_at_what_exists():
     assert TEMPLATES["ECS Anywhere: onboard"]["job_slice_count"] == 2
     assert TEMPLATES["ECS Anywhere: account setup"]["limit"] == "localhost"
     # The proxy URL may hold a password: a password question wherever it is asked.
-    for _, template in SURVEYED:
+    for _name, template in SURVEYED:
         for item in template["survey_spec"]["spec"]:
             if "proxy" in item["variable"]:
                 assert item["type"] == "password", item["variable"]
