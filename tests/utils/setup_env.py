@@ -22,7 +22,7 @@ import sys
 import zipfile
 
 BUNDLE = "ansible==12.3.0"
-COLLECTIONS = ("amazon/aws",)
+COLLECTIONS = ("amazon/aws", "awx/awx")  # awx.awx: extensions/awx/controller (applied to AWX/AAP)
 
 
 def bundle_wheel(cache_dir):
