@@ -28,7 +28,7 @@ $(STAMP): requirements-dev.txt tests/utils/setup_env.py tests/utils/get_pip_offl
 	$(PY) tests/utils/setup_env.py --venv $(VENV) --tree $(CURDIR)
 	@touch $@
 
-demo: setup  ## The collection at work: lab up with 3 hosts, onboard.yml, the fleet report (root; ~7 min)
+demo: setup  ## The collection at work: lab up with 3 hosts, onboard.yml, the fleet report (root; 2-7 min)
 	tests/utils/demo.sh
 
 demo-down:  ## Tear the demo's lab down (tests/lab/lab down)

@@ -58,8 +58,9 @@ healthy = [
     if r.get("cluster") == cluster and r.get("ping_status") == "Online" and r.get("ecs_status") == "ACTIVE"
     and r.get("agent_connected") and r.get("registered_in") == "both" and r.get("severity") == "ok"
 ]
-print("demo: %d of %d hosts healthy in cluster %s (Online in SSM, ACTIVE and connected in ECS): %s; report summary %s"
-      % (len(healthy), expected, cluster, ", ".join(sorted(healthy)), summary))
+print("demo: %d of %d hosts healthy in cluster %s (Online in SSM, ACTIVE and connected in ECS): %s" % (
+    len(healthy), expected, cluster, ", ".join(sorted(healthy))))
+print("demo: report summary: %(total)d hosts, %(problem)d with problems, %(warning)d with warnings, %(ok)d ok" % summary)
 if len(healthy) != expected or summary.get("problem"):
     sys.exit("demo: expected %d healthy hosts and no problems; see %s" % (expected, path))
 EOF
