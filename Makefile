@@ -15,7 +15,7 @@ export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export PYTHONPATH := $(COLLECTIONS)
 export ANSIBLE_TEST_CONTENT_ROOT := $(COLLECTION)
 
-.PHONY: help setup test lint sanity units integration lab molecule build package mutation breakages clean
+.PHONY: help setup demo demo-down docs test lint sanity units integration lab molecule build package mutation breakages clean
 
 help:  ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -27,6 +27,16 @@ $(STAMP): requirements-dev.txt tests/utils/setup_env.py tests/utils/get_pip_offl
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	$(PY) tests/utils/setup_env.py --venv $(VENV) --tree $(CURDIR)
 	@touch $@
+
+demo: setup  ## The collection at work: lab up with 3 hosts, onboard.yml, the fleet report (root; 2-7 min)
+	tests/utils/demo.sh
+
+demo-down:  ## Tear the demo's lab down (tests/lab/lab down)
+	tests/lab/lab down
+
+# Not part of `make test`: about 40 s. DOCS_LENIENT=1 writes error pages instead of failing on a documentation error.
+docs: setup  ## The collection's docs site with antsibull-docs and Sphinx, offline, into .venv/docs/build/html
+	tests/utils/build_docs.sh $(VENV)
 
 test: setup  ## Everything CI runs: lint, sanity, units, integration, lab, package (summary at the end)
 	@$(PY) tests/utils/run_stages.py lint sanity units integration lab package

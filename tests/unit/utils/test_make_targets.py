@@ -1,0 +1,50 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""`make demo`, `make demo-down` and `make docs` exist and run their scripts, which parse (the demo itself takes
+minutes and a lab, the docs build 40 s: neither is part of `make test`)."""
+
+import os
+import subprocess
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+
+
+@pytest.mark.parametrize(
+    "target, command",
+    [("demo", "tests/utils/demo.sh"), ("demo-down", "tests/lab/lab down"), ("docs", "tests/utils/build_docs.sh")],
+)
+def test_target_runs_its_script(target, command):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LAB_", "MAKE"))}
+    proc = subprocess.run(
+        ["make", "-n", "--no-print-directory", target],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert command in proc.stdout, proc.stdout
+
+
+@pytest.mark.parametrize("script", ["tests/utils/demo.sh", "tests/utils/build_docs.sh", "tests/utils/check_package.sh"])
+def test_script_parses_and_is_strict(script):
+    path = os.path.join(ROOT, script)
+    assert os.access(path, os.X_OK), "%s is not executable" % script
+    proc = subprocess.run(["bash", "-n", path], capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    with open(path, encoding="utf-8") as handle:
+        text = handle.read()
+    assert "set -euo pipefail" in text
+    assert "LAB_INSTANCE=" not in text, "the demo must work with no LAB_* set (and not pick one itself)"
+
+
+def test_readme_opens_with_make_demo():
+    with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as handle:
+        readme = handle.read()
+    first_commands = [
+        line.split("#")[0].strip() for line in readme.split("## Content")[0].splitlines() if line.startswith("make ")
+    ]
+    assert first_commands[:2] == ["make demo", "make test"], first_commands
