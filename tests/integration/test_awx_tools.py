@@ -143,7 +143,9 @@ def test_ansible_builder_create_and_the_install_steps(tmp_path):
         )
 
     # Rehearsal of the galaxy stage (this collection from its tarball, amazon.aws as the bundle ships it) ...
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ANSIBLE_")}
+    # A clean environment, as in the image: nothing of this checkout's (make exports ANSIBLE_* and a PYTHONPATH of
+    # .venv/collections; with that PYTHONPATH introspect.py finds no requirement at all).
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ANSIBLE_") and k != "PYTHONPATH"}
     collections = tmp_path / "collections"
     env["ANSIBLE_COLLECTIONS_PATH"] = str(collections)
     galaxy = os.path.join(BIN, "ansible-galaxy")
@@ -169,7 +171,7 @@ def test_ansible_builder_create_and_the_install_steps(tmp_path):
     )
     # ... the builder stage's introspection with the script ansible-builder put in the context ...
     pip_file = tmp_path / "requirements.txt"
-    subprocess.run(
+    introspected = subprocess.run(
         [
             sys.executable,
             str(context / "_build" / "scripts" / "introspect.py"),
@@ -184,7 +186,9 @@ def test_ansible_builder_create_and_the_install_steps(tmp_path):
         capture_output=True,
         text=True,
         timeout=120,
+        env=env,
     )
+    assert pip_file.exists(), "introspect.py found no Python requirement:\n%s%s" % (introspected.stdout, introspected.stderr)
     wanted = pip_file.read_text(encoding="utf-8")
     assert "boto3>=1.35.0  # from collection ecs_anywhere.fleet" in wanted, wanted
     assert "botocore>=1.35.0  # from collection ecs_anywhere.fleet" in wanted, wanted
