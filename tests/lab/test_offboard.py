@@ -18,6 +18,7 @@ import pytest
 import yaml
 
 from emulator.client import LabClient
+from labctl.testing import changed
 from labctl.testing import lab_hosts
 from labctl.testing import needs_lab
 from labctl.testing import snap_layout
@@ -78,16 +79,6 @@ def play(running_lab, playbook, *options, expect_rc=0, inventory=None):
     output = result.stdout + result.stderr
     assert result.returncode == expect_rc, output[-8000:]
     return output
-
-
-def changed(output):
-    """{host: changed count} from the play recap."""
-    counts = {}
-    for line in output.splitlines():
-        parts = line.split()
-        if len(parts) > 2 and parts[1] == ":" and parts[2].startswith("ok="):
-            counts[parts[0]] = int(dict(p.split("=") for p in parts[2:])["changed"])
-    return counts
 
 
 def instance_id(running_lab, host):

@@ -15,6 +15,7 @@ import subprocess
 
 import pytest
 
+from labctl.testing import changed
 from labctl.testing import needs_lab
 from labctl.testing import two_hosts
 
@@ -46,16 +47,6 @@ def onboard(running_lab, *options, playbook=PLAYBOOK):
     result = subprocess.run(command + list(options), env=env, capture_output=True, text=True, check=False, timeout=1800)
     assert result.returncode == 0, result.stdout[-8000:] + result.stderr[-3000:]
     return result.stdout + result.stderr
-
-
-def changed(output):
-    """{host: changed count} from the play recap."""
-    counts = {}
-    for line in output.splitlines():
-        parts = line.split()
-        if len(parts) > 2 and parts[1] == ":" and parts[2].startswith("ok="):
-            counts[parts[0]] = int(dict(p.split("=") for p in parts[2:])["changed"])
-    return counts
 
 
 def secret_vars(tmp_path, values):

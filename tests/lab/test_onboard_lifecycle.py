@@ -23,7 +23,9 @@ import pytest
 import yaml
 from emulator.client import LabClient
 
+from labctl.testing import changed
 from labctl.testing import needs_lab
+from labctl.testing import recap
 from labctl.testing import report
 from labctl.testing import two_hosts
 
@@ -66,26 +68,6 @@ def onboard(running_lab, inventory_path, *options):
     command = [ANSIBLE_PLAYBOOK, "-i", inventory_path, PLAYBOOK] + list(options)
     result = subprocess.run(command, env=env, capture_output=True, text=True, check=False, timeout=1800)
     return result.stdout + result.stderr, result.returncode
-
-
-def changed(output):
-    """{host: changed count} from the play recap."""
-    counts = {}
-    for line in output.splitlines():
-        parts = line.split()
-        if len(parts) > 2 and parts[1] == ":" and parts[2].startswith("ok="):
-            counts[parts[0]] = int(dict(p.split("=") for p in parts[2:])["changed"])
-    return counts
-
-
-def recap(output):
-    """{host: {ok, changed, failed, ...}} from the play recap."""
-    found = {}
-    for line in output.splitlines():
-        parts = line.split()
-        if len(parts) > 2 and parts[1] == ":" and parts[2].startswith("ok="):
-            found[parts[0]] = {k: int(v) for k, v in (p.split("=") for p in parts[2:])}
-    return found
 
 
 def local_id(running_lab, host):

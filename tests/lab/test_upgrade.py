@@ -18,6 +18,7 @@ import yaml
 
 from labctl import packages
 from labctl.testing import Lab
+from labctl.testing import changed
 from labctl.testing import needs_lab
 from labctl.testing import two_hosts
 
@@ -59,16 +60,6 @@ def playbook(running_lab, name, *options, check=True):
 
 def upgrade(running_lab, *options, check=True):
     return playbook(running_lab, "upgrade.yml", "-e", "upgrade_serial=1", *options, check=check)
-
-
-def changed(output):
-    """{host: changed count} from the play recap."""
-    counts = {}
-    for line in output.splitlines():
-        parts = line.split()
-        if len(parts) > 2 and parts[1] == ":" and parts[2].startswith("ok="):
-            counts[parts[0]] = int(dict(p.split("=") for p in parts[2:])["changed"])
-    return counts
 
 
 def aws_view(running_lab):

@@ -31,6 +31,21 @@ def report(request, line):
             reporter.write_line("lab smoke: " + line)
 
 
+def recap(output):
+    """{host: {ok, changed, unreachable, failed, ...}} from ansible-playbook's play recap."""
+    found = {}
+    for line in output.splitlines():
+        parts = line.split()
+        if len(parts) > 2 and parts[1] == ":" and parts[2].startswith("ok="):
+            found[parts[0]] = {k: int(v) for k, v in (p.split("=") for p in parts[2:])}
+    return found
+
+
+def changed(output):
+    """{host: changed count} from ansible-playbook's play recap."""
+    return {host: counts["changed"] for host, counts in recap(output).items()}
+
+
 class Lab:
     """The running lab as a user of the collection sees it: the inventory and SSH."""
 
