@@ -62,6 +62,14 @@ def _lock():
 
 
 def cmd_setup(_args):
+    # `make test` runs the lab and molecule stages at the same time, each starting with `lab setup`: one apt at a time.
+    os.makedirs(CACHE_DIR, exist_ok=True)
+    with open(os.path.join(CACHE_DIR, ".setup.lock"), "w", encoding="utf-8") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _setup()
+
+
+def _setup():
     missing = []
     for package in DEBIAN_PACKAGES:
         status = run(["dpkg-query", "-W", "-f=${Status}", package], check=False)

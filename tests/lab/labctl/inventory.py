@@ -13,6 +13,7 @@ from labctl.common import ARTIFACTS_NAME
 from labctl.common import AWS_NAME
 from labctl.common import CONTROLLER_CREDENTIALS
 from labctl.common import PROXY_PORT
+from labctl import packages
 from labctl.image import SITE_USER
 
 
@@ -26,6 +27,13 @@ def variables(state):
         "aws_region": region,
         # Site-wide: the region of the activations and of the agents.
         "ecs_anywhere_region": region,
+        # The releases the lab's mirror publishes (labctl.packages), for tests that pin one (molecule scenarios).
+        "lab_ssm_agent_older_version": packages.SSM_OLDER_VERSION,
+        "lab_ssm_agent_latest_version": packages.SSM_VERSION,
+        "lab_ecs_agent_older_version": packages.ECS_OLDER_VERSION,
+        # What ecs_agent_version pins: the amazon-ecs-init package's version, with its Debian revision.
+        "lab_ecs_init_older_version": packages.ECS_OLDER_VERSION + "-1",
+        "lab_ecs_agent_latest_version": packages.ECS_VERSION,
     }
     base = "http://%s" % ARTIFACTS_NAME
     mirror = state["mirror"]

@@ -48,3 +48,22 @@ def test_readme_opens_with_make_demo():
         line.split("#")[0].strip() for line in readme.split("## Content")[0].splitlines() if line.startswith("make ")
     ]
     assert first_commands[:2] == ["make demo", "make test"], first_commands
+
+
+def test_make_test_runs_molecule_with_the_lab_and_molecule_every_scenario():
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LAB_", "MAKE", "MOLECULE"))}
+    test = subprocess.run(
+        ["make", "-n", "--no-print-directory", "test"], cwd=ROOT, env=env, capture_output=True, text=True, check=False
+    )
+    assert test.returncode == 0, test.stderr
+    assert "run_stages.py lint sanity units integration lab+molecule package" in test.stdout, test.stdout
+    molecule = subprocess.run(
+        ["make", "-n", "--no-print-directory", "molecule"], cwd=ROOT, env=env, capture_output=True, text=True, check=False
+    )
+    assert molecule.returncode == 0, molecule.stderr
+    scenarios = sorted(
+        name for name in os.listdir(os.path.join(ROOT, "extensions", "molecule"))
+        if os.path.isfile(os.path.join(ROOT, "extensions", "molecule", name, "molecule.yml")) and name != "default"
+    )
+    ordered = molecule.stdout.split("for scenario in ")[1].split(";")[0].split()
+    assert sorted(ordered) == scenarios, "make molecule must run every scenario (%s), runs %s" % (scenarios, ordered)

@@ -1,0 +1,70 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""tests/utils/run_stages.py (what `make test` runs): every stage runs even after one fails, the summary names each,
+the exit status says whether any failed, and ``a+b`` runs two stages at the same time with their lines prefixed."""
+
+import os
+import subprocess
+import sys
+import textwrap
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+RUN_STAGES = os.path.join(ROOT, "tests", "utils", "run_stages.py")
+
+# `left` waits for `right` to have started (and the other way round): run one after the other, both time out.
+MAKEFILE = textwrap.dedent(
+    """\
+    left:
+    \t@touch left.started; for i in $$(seq 100); do [ -e right.started ] && break; sleep 0.05; done; \\
+    \t  [ -e right.started ] && echo "saw right"
+    right:
+    \t@touch right.started; for i in $$(seq 100); do [ -e left.started ] && break; sleep 0.05; done; \\
+    \t  [ -e left.started ] && echo "saw left"
+    fails:
+    \t@echo "about to fail"; exit 3
+    after:
+    \t@echo "ran after the failure"
+    """
+)
+
+
+def run(tmp_path, *groups):
+    (tmp_path / "Makefile").write_text(MAKEFILE, encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MAKE")}
+    return subprocess.run(
+        [sys.executable, RUN_STAGES] + list(groups),
+        cwd=str(tmp_path),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_stages_joined_by_plus_run_at_the_same_time_with_prefixed_lines(tmp_path):
+    proc = run(tmp_path, "left+right")
+
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "[left] saw right" in proc.stdout.splitlines()
+    assert "[right] saw left" in proc.stdout.splitlines()
+    assert "stages: 2 passed, 0 failed" in proc.stdout
+
+
+def test_a_failed_stage_does_not_stop_the_next_and_fails_the_run(tmp_path):
+    proc = run(tmp_path, "fails", "after")
+
+    assert proc.returncode == 1
+    assert "ran after the failure" in proc.stdout
+    summary = proc.stdout.split("==> summary")[1].split()
+    assert summary[:6] == ["fails", "FAILED", summary[2], "after", "ok", summary[5]]
+    assert "stages: 1 passed, 1 failed" in proc.stdout
+
+
+def test_a_failure_inside_a_group_is_reported(tmp_path):
+    proc = run(tmp_path, "fails+after")
+
+    assert proc.returncode == 1
+    assert "[fails] about to fail" in proc.stdout.splitlines()
+    assert "[after] ran after the failure" in proc.stdout.splitlines()
+    assert "stages: 1 passed, 1 failed" in proc.stdout
