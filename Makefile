@@ -64,7 +64,9 @@ lab: setup  ## The offline lab (root): install what it needs, then its tests (ho
 # prepare finds its hosts ready (every scenario also runs alone: `make molecule MOLECULE_SCENARIOS=docker`; or
 # `molecule test --all`, which brings the lab up and down through the `default` scenario). `lab down` runs on every
 # exit, also after a failure or Ctrl-C (molecule skips its destroy when a scenario fails). Each scenario gets a fresh
-# ephemeral directory inside the lab's state directory: molecule remembers there that it "already prepared".
+# ephemeral directory inside the lab's state directory, where molecule keeps its state. After the first scenario,
+# that state says "prepared": the scenario before left the hosts where this one's prepare would bring them (and its
+# verify proved it), so molecule skips the prepare -- a full no-op playbook run each (MOLECULE_PREPARE=1 runs them).
 MOLECULE_LAB := $(CURDIR)/.lab-molecule
 MOLECULE_SCENARIOS ?= preflight docker ssm_agent ecs_agent upgrade offboard onboard
 molecule: setup  ## Molecule scenarios (extensions/molecule), one per host role and playbook, on one lab brought up for them
@@ -74,6 +76,9 @@ molecule: setup  ## Molecule scenarios (extensions/molecule), one per host role 
 	tests/lab/lab up --hosts 2 >/dev/null; \
 	for scenario in $(MOLECULE_SCENARIOS); do \
 	  export MOLECULE_EPHEMERAL_DIRECTORY=$(MOLECULE_LAB)/molecule/$$scenario; rm -rf "$$MOLECULE_EPHEMERAL_DIRECTORY"; \
+	  if [ "$$scenario" != "$(firstword $(MOLECULE_SCENARIOS))" ] && [ -z "$(MOLECULE_PREPARE)" ]; then \
+	    mkdir -p "$$MOLECULE_EPHEMERAL_DIRECTORY"; echo 'prepared: true' > "$$MOLECULE_EPHEMERAL_DIRECTORY/state.yml"; \
+	  fi; \
 	  molecule test --scenario-name $$scenario --no-shared-state --destroy never $(MOLECULE_ARGS); \
 	done
 
