@@ -201,6 +201,13 @@ instances:
       description: Tags of the container instance.
       type: dict
       sample: {"rack": "1"}
+    ecs_attributes:
+      description:
+        - Custom attributes of the container instance (those the ECS agent reports, C(ecs.*), left out); V(null) for an
+          attribute without value.
+        - V(null) when the instance is not a container instance.
+      type: dict
+      sample: {"rack": "b7", "gpu": null}
 summary:
   description: Counts over RV(instances).
   returned: always
