@@ -243,6 +243,8 @@ summary:
       sample: 0
 """
 
+from concurrent.futures import ThreadPoolExecutor
+
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
@@ -284,10 +286,20 @@ def main():
 
     ssm_client = module.client("ssm")
     ecs_client = module.client("ecs")
-    try:
-        managed = ssm_api.describe_managed_instances(ssm_client, p["instance_ids"], p["ping_status"], p["tags"])
+
+    def ecs_side():
         clusters = p["clusters"] or ecs.list_clusters(ecs_client)
-        container = fleet.container_instances_by_id(ecs_client, clusters, p["instance_ids"])
+        return fleet.container_instances_by_id(ecs_client, clusters, p["instance_ids"])
+
+    # The two sides do not depend on each other: SSM's pages are read while ECS's are, so the wait for one service
+    # overlaps the other's and the parsing of each page (botocore clients are thread-safe).
+    try:
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            ecs_future = pool.submit(ecs_side)
+            ssm_future = pool.submit(
+                ssm_api.describe_managed_instances, ssm_client, p["instance_ids"], p["ping_status"], p["tags"]
+            )
+            managed, container = ssm_future.result(), ecs_future.result()
     except AnsibleAWSError as e:
         module.fail_json_aws_error(e)
     records = [r for r in fleet.join(managed, container) if keep(r, p)]

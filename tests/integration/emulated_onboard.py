@@ -29,7 +29,6 @@ the agents sign with their managed instance id or their role's STS session keys,
 unsigned).
 """
 
-import collections
 import json
 import os
 import subprocess
@@ -38,31 +37,14 @@ import time
 
 import boto3
 import yaml
+from labctl.calls import by_operation
+from labctl.calls import controller_calls
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PLAYBOOK = os.path.join(REPO, "playbooks", "onboard.yml")
 ANSIBLE_PLAYBOOK = os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
 REGION = "us-east-1"
 ACCESS_KEY = "testing"
-
-
-def budget_fresh(count):
-    """Issue 12: controller calls for onboarding ``count`` fresh hosts."""
-    return 12 + 2 * -(-count // 50) + 2 * -(-count // 100)
-
-
-def budget_noop(count):
-    """Issue 12: controller calls for a no-op re-run over ``count`` hosts."""
-    return 8 + -(-count // 50) + 2 * -(-count // 100)
-
-
-def controller_calls(calls, access_key=ACCESS_KEY):
-    """The calls of the emulator's call log made with the controller's credentials."""
-    return [call for call in calls if call.get("access_key") == access_key]
-
-
-def by_operation(calls):
-    return dict(sorted(collections.Counter("%s:%s" % (c["service"], c["operation"]) for c in calls).items()))
 
 
 def controller_plays():
@@ -154,6 +136,6 @@ def emulated_onboard(emulator, workdir, count, cluster, role, env):
         }
         emulator.clear_calls()
         seconds, output = _run(workdir, _inventory(emulator.url, cluster, role, hosts, local), env)
-        calls = controller_calls(emulator.calls())
+        calls = controller_calls(emulator.calls(), ACCESS_KEY)
         results[scenario] = dict(calls=len(calls), by_operation=by_operation(calls), seconds=seconds, output=output)
     return results

@@ -7,8 +7,9 @@ import uuid
 
 import pytest
 
-from ansible_collections.ecs_anywhere.fleet.tests.integration.emulated_onboard import budget_fresh
-from ansible_collections.ecs_anywhere.fleet.tests.integration.emulated_onboard import budget_noop
+from labctl.calls import budget_fresh
+from labctl.calls import budget_noop
+
 from ansible_collections.ecs_anywhere.fleet.tests.integration.emulated_onboard import emulated_onboard
 
 

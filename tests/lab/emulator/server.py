@@ -112,11 +112,16 @@ class EmulatorApp:
             start_response(status, [("Content-Type", content_type), ("Content-Length", str(len(payload)))])
             return [payload]
 
+        served = {}
+
         def recording_start_response(status, response_headers, exc_info=None):
-            self.calls.record({**call, "status": int(status.split()[0])})
+            # seconds: how long the emulator worked on the call (queueing for the lock not included)
+            seconds = round(time.time() - served["from"], 6)
+            self.calls.record({**call, "status": int(status.split()[0]), "seconds": seconds})
             return start_response(status, response_headers, exc_info)
 
         with self.atomic:
+            served["from"] = time.time()
             return self.aws(environ, recording_start_response)
 
 
