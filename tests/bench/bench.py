@@ -251,12 +251,14 @@ def main(argv=None):
         for hosts in [int(n) for n in args.hosts.split(",") if n]:
             print("lab, %d hosts ..." % hosts, file=sys.stderr, flush=True)
             lab[hosts] = measure_lab(hosts, args.repeat)
+            print(json.dumps({"lab": hosts, **lab[hosts]}), file=sys.stderr, flush=True)
     emulated = {}
     for count in [int(n) for n in args.emulated.split(",") if n]:
         print("emulated, %d hosts ..." % count, file=sys.stderr, flush=True)
         emulated[count] = measure_emulated(count)
         for scenario in emulated[count].values():
             scenario.pop("output", None)
+        print(json.dumps({"emulated": count, **emulated[count]}), file=sys.stderr, flush=True)
     print("fleet_info, 5,000 instances ...", file=sys.stderr, flush=True)
     fleet = measure_fleet_info()
     print("ecs_anywhere.fleet bench, %s\n" % machine())
