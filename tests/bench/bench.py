@@ -96,7 +96,7 @@ def measure_lab(hosts, repeat):
             with open(facts, "w", encoding="utf-8") as handle:
                 json.dump([{"name": "Facts only", "hosts": "ecs_anywhere_hosts", "become": True, "tasks": []}], handle)
             facts_s, noop_s, noop_calls = [], [], []
-            for _ in range(repeat):
+            for _run in range(repeat):
                 facts_s.append(_playbook(inventory, facts))
                 log.clear_calls()
                 noop_s.append(_playbook(inventory, ONBOARD, *cluster))
@@ -239,7 +239,7 @@ def table(lab, emulated, fleet):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
     parser.add_argument("--hosts", default="2,6", help="lab sizes, comma-separated (default 2,6)")
     parser.add_argument("--repeat", type=int, default=3, help="no-op and facts-only runs per lab size (default 3)")
     parser.add_argument("--emulated", default="2500", help="emulated fleet sizes for the call counts (default 2500)")
