@@ -18,6 +18,10 @@ description:
   - "The cost grows with pages, not instances: one C(DescribeInstanceInformation) call per 50 instances, one
     C(ListContainerInstances) call per 100 container instances per cluster (narrowed with the cluster query language),
     one C(DescribeContainerInstances) call per 100."
+  - With O(instance_ids), up to 50 of them are looked up in a cluster with one query language expression; more are
+    found by listing the cluster's external container instances whole (a call per 100 instances rather than per 50
+    ids).
+  - SSM and ECS are read side by side (two threads), so the wait for one service overlaps the other's.
 author:
   - ecs_anywhere.fleet maintainers (@ecs-anywhere)
 options:
