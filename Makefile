@@ -75,8 +75,8 @@ build: setup  ## Build the collection tarball
 package: build  ## Install the built tarball into a scratch path and check ansible-doc lists every module
 	tests/utils/check_package.sh $(VENV)
 
-# Not part of `make test`: about 25-40 minutes on the 2-core machine (two fresh labs, N=2 and N=6, three no-op runs
-# each; 2,500 emulated hosts; fleet_info over 5,000). Prints a table and asserts nothing about time (issue 12).
+# Not part of `make test`: 35 minutes on the 2-core machine at load 10-14 (two fresh labs, N=2 and N=6, three no-op
+# runs each; 2,500 emulated hosts; fleet_info over 5,000). Prints a table and asserts nothing about time (issue 12).
 .PHONY: bench
 bench: setup  ## Onboarding costs as a table: no-op ratio, first-run time, AWS calls, fleet_info at 5,000 (root)
 	tests/lab/lab setup
