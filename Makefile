@@ -88,6 +88,13 @@ build: setup  ## Build the collection tarball
 package: build  ## Install the built tarball into a scratch path and check ansible-doc lists every module
 	tests/utils/check_package.sh $(VENV)
 
+# Not part of `make test`: 35 minutes on the 2-core machine at load 10-14 (two fresh labs, N=2 and N=6, three no-op
+# runs each; 2,500 emulated hosts; fleet_info over 5,000). Prints a table and asserts nothing about time (issue 12).
+.PHONY: bench
+bench: setup  ## Onboarding costs as a table: no-op ratio, first-run time, AWS calls, fleet_info at 5,000 (root)
+	tests/lab/lab setup
+	PYTHONPATH=$(COLLECTIONS):$(CURDIR)/tests/lab $(PY) tests/bench/bench.py $(BENCH_ARGS)
+
 # Not part of `make test`: mutation testing is slow (all of plugins/ takes long on two CPUs).
 mutation: setup  ## mutmut over plugins/ (or MUTATE=<files/dirs under plugins/>), score, then the breakages
 	$(PY) tests/utils/mutation.py $(MUTATION_ARGS) $(MUTATE)

@@ -15,6 +15,10 @@ import subprocess
 
 import pytest
 
+from emulator.client import LabClient
+from labctl.calls import budget_noop
+from labctl.calls import by_operation
+from labctl.calls import controller_calls
 from labctl.testing import changed
 from labctl.testing import needs_lab
 from labctl.testing import two_hosts
@@ -161,9 +165,15 @@ def test_onboard_check_then_join_then_nothing_to_do(running_lab, tmp_path):
             "bin/3.3.4108.0/ssm-session-worker",
         ], exec_deps
 
+    calls = LabClient(running_lab.controller["aws_endpoint_url"])
+    calls.clear_calls()
     again = onboard(running_lab, "-e", registry)
+    # Read before this test's own calls (they are signed with the controller's key too).
+    spent = controller_calls(calls.calls(), running_lab.controller["aws_access_key_id"])
     assert changed(again) == {name: 0 for name in list(running_lab.hosts) + ["localhost"]}, changed(again)
     assert len(ecs.list_container_instances(cluster=CLUSTER)["containerInstanceArns"]) == 2
+    # Issue 12's budget for a no-op re-run: the controller's calls (signed with its key; the agents sign with their own).
+    assert len(spent) <= budget_noop(len(running_lab.hosts)), by_operation(spent)
 
 
 def test_attributes_and_tags_changed_after_registration_reach_ecs(running_lab, tmp_path):

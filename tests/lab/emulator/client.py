@@ -39,7 +39,9 @@ class LabClient:
         return result
 
     def calls(self, service=None, operation=None):
-        """The AWS calls recorded so far: dicts with service, operation, time, region, status, throttled."""
+        """The AWS calls recorded so far: dicts with service, operation, time, region, status, throttled,
+        access_key (the SigV4 access key, None when unsigned), user_agent and seconds (the
+        emulator's own time on the call; not for throttled calls)."""
         query = {key: value for key, value in (("service", service), ("operation", operation)) if value}
         return self._request("GET", "/_lab/calls", query=query)["calls"]
 

@@ -6,7 +6,9 @@ Endpoints (JSON in, JSON out; errors are ``{"error": message}`` with status 400/
 
 =========================================  =====================================================
 ``GET /_lab/calls``                        every AWS request so far (``?service=&operation=`` narrow it):
-                                           ``{service, operation, region, time, status, throttled}``
+                                           ``{service, operation, region, time, status, throttled,
+                                           access_key, user_agent, seconds}`` (access_key: SigV4's or None;
+                                           seconds: the emulator's own time on it)
 ``DELETE /_lab/calls``                     forget them
 ``GET|POST|DELETE /_lab/faults``           list / set ``{operation, throttle_rate, latency_ms}`` /
                                            clear (all, or ``?operation=ssm:DescribeActivations``)

@@ -29,6 +29,7 @@ from .control import LabControl
 from .control import throttling_response
 from .ecs.responses import ECSResponse
 from .signing import identify
+from .signing import parse_authorization
 from .ssm.responses import SSMResponse
 
 #: moto response class -> the extension's subclass that replaces it.
@@ -89,7 +90,18 @@ class EmulatorApp:
         environ["CONTENT_LENGTH"] = str(len(body))
         headers = EnvironHeaders(environ)
         service, operation, region = identify(headers, body, environ.get("QUERY_STRING", ""))
-        call = {"service": service, "operation": operation, "time": arrived, "region": region, "throttled": False}
+        # Who called: the SigV4 access key (the controller's own key, an agent's mi- id, the STS session key of an
+        # agent's role credentials; none for the anonymous RegisterManagedInstance) and the User-Agent header.
+        credential = parse_authorization(headers.get("Authorization"))
+        call = {
+            "service": service,
+            "operation": operation,
+            "time": arrived,
+            "region": region,
+            "throttled": False,
+            "access_key": credential.access_key if credential else None,
+            "user_agent": headers.get("User-Agent") or "",
+        }
         throttled, latency = self.faults.decide(service, operation) if operation else (False, 0.0)
         if latency:
             time.sleep(latency)
@@ -100,11 +112,16 @@ class EmulatorApp:
             start_response(status, [("Content-Type", content_type), ("Content-Length", str(len(payload)))])
             return [payload]
 
+        served = {}
+
         def recording_start_response(status, response_headers, exc_info=None):
-            self.calls.record({**call, "status": int(status.split()[0])})
+            # seconds: how long the emulator worked on the call (queueing for the lock not included)
+            seconds = round(time.time() - served["from"], 6)
+            self.calls.record({**call, "status": int(status.split()[0]), "seconds": seconds})
             return start_response(status, response_headers, exc_info)
 
         with self.atomic:
+            served["from"] = time.time()
             return self.aws(environ, recording_start_response)
 
 
