@@ -21,7 +21,7 @@ description:
   - It also reads, in the same round trip, what the host roles own (the state of their files and directories with
     the SHA-256 of each file, the states of the C(docker), C(ecs) and SSM agent units, the ECS Exec binaries, the ECS
     agent's introspection answer), so that a role on a converged host can tell from these facts alone that it has
-    nothing to do (the roles' fast no-op path). The digests are of files that may hold a proxy password: the roles
+    nothing to do (the roles' fast no-op path). The digests are of files that may hold a proxy password, so the roles
     run this module with C(no_log), so that no digest reaches the output as a guessing oracle.
 author:
   - ecs_anywhere.fleet maintainers (@ecs-anywhere)
