@@ -260,7 +260,7 @@ def unit_states(run_command, units):
     # CLOCK_MONOTONIC is the clock systemd stamps *Monotonic with; the same on the host and in its containers.
     boot = time.time() - time.monotonic()
     # systemctl show prints one block per unit, in the order asked, separated by blank lines.
-    blocks = [block for block in out.strip("\n").split("\n\n")]
+    blocks = out.strip("\n").split("\n\n")
     for unit, block in zip(units, blocks):
         values = dict(line.split("=", 1) for line in block.splitlines() if "=" in line)
         monotonic = int(values.get("ActiveEnterTimestampMonotonic") or 0)

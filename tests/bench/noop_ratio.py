@@ -1,9 +1,8 @@
-#!/usr/bin/env python3
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """How much a no-op re-run of playbooks/onboard.yml costs, relative to a facts-only play over the same hosts.
 
-    tests/bench/noop_ratio.py --hosts 6 --repeat 3 [--inventory FILE] [--keep-lab] [-e @vars.yml]
+    .venv/bin/python tests/bench/noop_ratio.py --hosts 6 --repeat 3 [--inventory FILE] [--keep-lab] [-e @vars.yml]
 
 Without --inventory it brings a lab up with --hosts hosts (tests/lab/lab; export LAB_INSTANCE and LAB_SUBNET to run
 beside other labs), onboards them once (timed: the first run), then runs, --repeat times back to back, the facts-only
@@ -88,10 +87,10 @@ def main(argv=None):
             run([LAB, "up", "--hosts", str(args.hosts), "--release", args.releases], args.log)
             inventory = os.path.join(tempfile.mkdtemp(prefix="noop-ratio-"), "inventory.yml")
             run([LAB, "inventory", "-o", inventory], args.log)
-            result["first_run_s"], _out = run(playbook(inventory, ONBOARD, extra), args.log)
+            result["first_run_s"], _output = run(playbook(inventory, ONBOARD, extra), args.log)
         facts, noop, noop_changed = [], [], {}
-        for _ in range(args.repeat):
-            seconds, _out = run(playbook(inventory, FACTS, extra), args.log)
+        for _round in range(args.repeat):
+            seconds, _output = run(playbook(inventory, FACTS, extra), args.log)
             facts.append(seconds)
             seconds, out = run(playbook(inventory, ONBOARD, extra), args.log)
             noop.append(seconds)
