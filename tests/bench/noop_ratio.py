@@ -115,6 +115,8 @@ def main(argv=None):
         date=datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
     )
     result["ratio"] = round(result["noop_median_s"] / result["facts_median_s"], 2)
+    if result["first_run_s"] is not None:
+        result["first_run_s"] = round(result["first_run_s"], 1)
     print(json.dumps(result, sort_keys=True))
     print(
         "no-op onboard.yml / facts-only play at N=%d: %.2fx (no-op %.1f s, facts %.1f s, median of %d%s); "
