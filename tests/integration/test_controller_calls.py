@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""onboard.yml's AWS call budgets (issue 12) at 2 and at 2,500 emulated hosts: the controller plays run for real
+"""onboard.yml's AWS call budgets (issue 12) at 2 and at 240 emulated hosts (more than 50 per cluster, so the
+paged look-ups are in play; `make bench` counts 2,500, which takes minutes): the controller plays run for real
 against the emulator, the hosts are stand-ins (see emulated_onboard.py for exactly what is emulated)."""
 
 import uuid
@@ -13,7 +14,7 @@ from labctl.calls import budget_noop
 from ansible_collections.ecs_anywhere.fleet.tests.integration.emulated_onboard import emulated_onboard
 
 
-@pytest.mark.parametrize("count", [2, 2500])
+@pytest.mark.parametrize("count", [2, 240])
 def test_onboard_calls_within_budget(aws_env, emulator, tmp_path, count):
     suffix = uuid.uuid4().hex[:8]
     result = emulated_onboard(emulator, tmp_path, count, "calls-%s" % suffix, "CallsRole-%s" % suffix, aws_env)
