@@ -59,7 +59,7 @@ lab: setup  ## The offline lab (root): install what it needs, then its tests (ho
 	tests/lab/lab setup
 	pytest -q -n 2 --dist loadfile tests/lab  # two labs side by side (tests/lab/conftest.py)
 
-# Not in `make test` yet: the whole fault suite takes about FAULTS_MINUTES minutes on the loaded 2-core machine (a lab of its own, a
+# Not in `make test` yet: the whole fault suite takes about 19 minutes on the loaded 2-core machine (a lab of its own, a
 # run with each fault and a re-run without it), which the 40-minute budget has no room for. `make lab` runs its first
 # test (the first onboarding with half of every AWS call throttled) as the lean subset.
 faults: setup  ## The fault suite (issue 12): each fault injected on the lab, onboard.yml, fault removed, re-run (root)
