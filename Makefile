@@ -15,7 +15,7 @@ export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export PYTHONPATH := $(COLLECTIONS)
 export ANSIBLE_TEST_CONTENT_ROOT := $(COLLECTION)
 
-.PHONY: help setup demo demo-down docs test lint sanity units integration lab molecule build package mutation breakages clean
+.PHONY: help setup demo demo-down docs test lint sanity units integration lab faults molecule build package mutation breakages clean
 
 help:  ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -59,6 +59,13 @@ integration: setup  ## Integration tests and targets against the lab's AWS emula
 lab: setup  ## The offline lab (root): install what it needs, then its tests (hosts, proxy, mirror, agents)
 	tests/lab/lab setup
 	pytest -q -n 2 --dist loadfile tests/lab  # two labs side by side (tests/lab/conftest.py)
+
+# Not in `make test` yet: the whole fault suite takes about 19 minutes on the loaded 2-core machine (a lab of its own, a
+# run with each fault and a re-run without it), which the 40-minute budget has no room for. `make lab` runs its first
+# test (the first onboarding with half of every AWS call throttled) as the lean subset.
+faults: setup  ## The fault suite (issue 12): each fault injected on the lab, onboard.yml, fault removed, re-run (root)
+	tests/lab/lab setup
+	LAB_FAULTS=all pytest -q tests/lab/test_faults.py
 
 # One lab (its own state directory) for every scenario, run in the order of a host's life so that each scenario's
 # prepare finds its hosts ready (every scenario also runs alone: `make molecule MOLECULE_SCENARIOS=docker`; or

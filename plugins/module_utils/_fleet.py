@@ -10,10 +10,10 @@ DescribeContainerInstances batches of 100.  No per-instance call is made.
 
 import re
 
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 
 from ansible_collections.ecs_anywhere.fleet.plugins.module_utils import _ecs as ecs
+from ansible_collections.ecs_anywhere.fleet.plugins.module_utils._common import FleetRetry
 from ansible_collections.ecs_anywhere.fleet.plugins.module_utils._common import chunks
 from ansible_collections.ecs_anywhere.fleet.plugins.module_utils._common import pages
 
@@ -25,7 +25,7 @@ FILTER_VALUES = 50  # ids per ECS "in" expression
 # ---------------------------------------------------------------- ECS container instances
 
 
-@AWSRetry.jittered_backoff()
+@FleetRetry.jittered_backoff()
 def _container_instances_page(client, **params):
     return client.list_container_instances(**params)
 

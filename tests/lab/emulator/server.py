@@ -26,6 +26,7 @@ from .control import DEFAULT_REGION
 from .control import CallLog
 from .control import FaultInjector
 from .control import LabControl
+from .control import error_response
 from .control import throttling_response
 from .ecs.responses import ECSResponse
 from .signing import identify
@@ -102,9 +103,15 @@ class EmulatorApp:
             "access_key": credential.access_key if credential else None,
             "user_agent": headers.get("User-Agent") or "",
         }
-        throttled, latency = self.faults.decide(service, operation) if operation else (False, 0.0)
+        throttled, latency, error = self.faults.decide_all(service, operation) if operation else (False, 0.0, None)
         if latency:
             time.sleep(latency)
+        if error:
+            is_json = "X-Amz-Target" in headers or "json" in (headers.get("Content-Type") or "")
+            status, content_type, payload = error_response(is_json, *error)
+            self.calls.record({**call, "status": error[2], "error": error[0]})
+            start_response(status, [("Content-Type", content_type), ("Content-Length", str(len(payload)))])
+            return [payload]
         if throttled:
             is_json = "X-Amz-Target" in headers or "json" in (headers.get("Content-Type") or "")
             status, content_type, payload = throttling_response(is_json)
