@@ -13,12 +13,14 @@ import threading
 import time
 
 
-def _relay(stage, stream, lock):
-    for line in iter(stream.readline, b""):
+def _relay(stage, process, lock, ended):
+    for line in iter(process.stdout.readline, b""):
         with lock:
             sys.stdout.buffer.write(b"[" + stage.encode() + b"] " + line)
             sys.stdout.buffer.flush()
-    stream.close()
+    process.stdout.close()
+    process.wait()
+    ended[stage] = time.monotonic()
 
 
 def run_group(stages):
@@ -28,19 +30,19 @@ def run_group(stages):
         rc = subprocess.call(["make", "--no-print-directory", stages[0]])
         return [(stages[0], rc, time.monotonic() - start)]
     lock = threading.Lock()
+    ended = {}
     running = []
     for stage in stages:
         process = subprocess.Popen(
             ["make", "--no-print-directory", stage], stdout=subprocess.PIPE, stderr=subprocess.STDOUT
         )
-        relay = threading.Thread(target=_relay, args=(stage, process.stdout, lock), daemon=True)
+        relay = threading.Thread(target=_relay, args=(stage, process, lock, ended), daemon=True)
         relay.start()
         running.append((stage, process, relay))
     results = []
     for stage, process, relay in running:
-        rc = process.wait()
         relay.join()
-        results.append((stage, rc, time.monotonic() - start))
+        results.append((stage, process.returncode, ended[stage] - start))
     return results
 
 

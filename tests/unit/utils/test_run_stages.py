@@ -12,8 +12,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.a
 RUN_STAGES = os.path.join(ROOT, "tests", "utils", "run_stages.py")
 
 # `left` waits for `right` to have started (and the other way round): run one after the other, both time out.
-MAKEFILE = textwrap.dedent(
-    """\
+MAKEFILE = textwrap.dedent("""\
     left:
     \t@touch left.started; for i in $$(seq 100); do [ -e right.started ] && break; sleep 0.05; done; \\
     \t  [ -e right.started ] && echo "saw right"
@@ -24,8 +23,7 @@ MAKEFILE = textwrap.dedent(
     \t@echo "about to fail"; exit 3
     after:
     \t@echo "ran after the failure"
-    """
-)
+    """)
 
 
 def run(tmp_path, *groups):
@@ -68,3 +66,25 @@ def test_a_failure_inside_a_group_is_reported(tmp_path):
     assert "[fails] about to fail" in proc.stdout.splitlines()
     assert "[after] ran after the failure" in proc.stdout.splitlines()
     assert "stages: 1 passed, 1 failed" in proc.stdout
+
+
+def test_each_stage_of_a_group_has_its_own_time(tmp_path):
+    (tmp_path / "Makefile").write_text("quick:\n\t@true\nslow:\n\t@sleep 2\n", encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MAKE")}
+    proc = subprocess.run(
+        [sys.executable, RUN_STAGES, "slow+quick"],
+        cwd=str(tmp_path),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    seconds = {
+        line.split()[0]: float(line.split()[2].rstrip("s"))
+        for line in proc.stdout.split("==> summary")[1].splitlines()[1:3]
+    }
+    assert seconds["slow"] >= 2.0
+    assert seconds["quick"] < 1.5, seconds
