@@ -15,7 +15,7 @@ export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export PYTHONPATH := $(COLLECTIONS)
 export ANSIBLE_TEST_CONTENT_ROOT := $(COLLECTION)
 
-.PHONY: help setup demo demo-down docs test lint sanity units integration lab molecule build package mutation breakages clean
+.PHONY: help setup demo demo-down docs test lint sanity units integration lab faults molecule build package mutation breakages clean
 
 help:  ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -60,6 +60,13 @@ lab: setup  ## The offline lab (root): install what it needs, then its tests (ho
 	tests/lab/lab setup
 	pytest -q -n 2 --dist loadfile tests/lab  # two labs side by side (tests/lab/conftest.py)
 
+# Not in `make test` yet: the whole fault suite takes about 19 minutes on the loaded 2-core machine (a lab of its own, a
+# run with each fault and a re-run without it), which the 40-minute budget has no room for. `make lab` runs its first
+# test (the first onboarding with half of every AWS call throttled) as the lean subset.
+faults: setup  ## The fault suite (issue 12): each fault injected on the lab, onboard.yml, fault removed, re-run (root)
+	tests/lab/lab setup
+	LAB_FAULTS=all pytest -q tests/lab/test_faults.py
+
 # One lab (its own state directory) for every scenario, run in the order of a host's life so that each scenario's
 # prepare finds its hosts ready (every scenario also runs alone: `make molecule MOLECULE_SCENARIOS=docker`; or
 # `molecule test --all`, which brings the lab up and down through the `default` scenario). `lab down` runs on every
@@ -87,6 +94,13 @@ build: setup  ## Build the collection tarball
 
 package: build  ## Install the built tarball into a scratch path and check ansible-doc lists every module
 	tests/utils/check_package.sh $(VENV)
+
+# Not part of `make test`: 35 minutes on the 2-core machine at load 10-14 (two fresh labs, N=2 and N=6, three no-op
+# runs each; 2,500 emulated hosts; fleet_info over 5,000). Prints a table and asserts nothing about time (issue 12).
+.PHONY: bench
+bench: setup  ## Onboarding costs as a table: no-op ratio, first-run time, AWS calls, fleet_info at 5,000 (root)
+	tests/lab/lab setup
+	PYTHONPATH=$(COLLECTIONS):$(CURDIR)/tests/lab $(PY) tests/bench/bench.py $(BENCH_ARGS)
 
 # Not part of `make test`: mutation testing is slow (all of plugins/ takes long on two CPUs).
 mutation: setup  ## mutmut over plugins/ (or MUTATE=<files/dirs under plugins/>), score, then the breakages

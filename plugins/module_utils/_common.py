@@ -9,6 +9,7 @@ import unicodedata
 from ansible.module_utils.common.text.converters import to_native
 
 from ansible_collections.amazon.aws.plugins.module_utils.iam import validate_iam_identifiers
+from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
 # Every pattern is ASCII-only where AWS's is, and ends with \Z: "$" would also accept a trailing newline.
 IAM_POLICY_NAME = re.compile(r"^[\w+=,.@-]{1,128}\Z", re.ASCII)
@@ -46,6 +47,20 @@ TAG_KEY_MAX = 128
 TAG_VALUE_MAX = 256
 TAG_LIMIT = 50  # user tags per resource (IAM, ECS, most SSM resources)
 TAG_RULE = "letters, digits, spaces and _ . : / = + - @"
+
+
+#: Throttling codes from botocore's data/_retry.json ("throttling" policy) that amazon.aws's AWSRetry does not retry:
+#: it knows the query protocol's "Throttling" (IAM, STS) but not the JSON protocol's "ThrottlingException" of SSM and
+#: ECS, so a throttled SSM or ECS call only had botocore's own few attempts (seconds) before the module failed.
+THROTTLING_CODES = ("ThrottlingException", "ThrottledException", "RequestThrottledException")
+
+
+class FleetRetry(AWSRetry):
+    """amazon.aws's AWSRetry (same backoff and arguments) that also retries SSM's and ECS's throttling errors."""
+
+    @staticmethod
+    def found(response_code, catch_extra_error_codes=None):
+        return response_code in THROTTLING_CODES or AWSRetry.found(response_code, catch_extra_error_codes)
 
 
 def partition_of(region):

@@ -6,9 +6,10 @@
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
+
+from ansible_collections.ecs_anywhere.fleet.plugins.module_utils._common import FleetRetry
 
 DESCRIBE_BATCH = 100  # DescribeContainerInstances / DeregisterContainerInstance limits
 
@@ -34,7 +35,7 @@ def ansible_tags(tags):
 
 
 @ECSErrorHandler.list_error_handler("describe cluster")
-@AWSRetry.jittered_backoff()
+@FleetRetry.jittered_backoff()
 def describe_cluster(client, name):
     """The ACTIVE cluster called ``name`` (with settings and tags), or None."""
     result = client.describe_clusters(clusters=[name], include=["SETTINGS", "TAGS"])
@@ -45,7 +46,7 @@ def describe_cluster(client, name):
 
 
 @ECSErrorHandler.common_error_handler("create cluster")
-@AWSRetry.jittered_backoff()
+@FleetRetry.jittered_backoff()
 def _create_cluster(client, name, settings, tags):
     params = dict(clusterName=name, settings=settings)
     if tags:
@@ -70,33 +71,33 @@ def create_cluster(client, name, settings, tags):
 
 
 @ECSErrorHandler.common_error_handler("update cluster settings")
-@AWSRetry.jittered_backoff()
+@FleetRetry.jittered_backoff()
 def update_cluster_settings(client, name, settings):
     # UpdateCluster takes the same settings as UpdateClusterSettings and is the more widely emulated call.
     return client.update_cluster(cluster=name, settings=settings)["cluster"]
 
 
 @ECSErrorHandler.common_error_handler("tag cluster")
-@AWSRetry.jittered_backoff()
+@FleetRetry.jittered_backoff()
 def tag_resource(client, arn, tags):
     client.tag_resource(resourceArn=arn, tags=ecs_tags(tags))
 
 
 @ECSErrorHandler.common_error_handler("untag cluster")
-@AWSRetry.jittered_backoff()
+@FleetRetry.jittered_backoff()
 def untag_resource(client, arn, keys):
     client.untag_resource(resourceArn=arn, tagKeys=list(keys))
 
 
 @ECSErrorHandler.deletion_error_handler("delete cluster")
-@AWSRetry.jittered_backoff()
+@FleetRetry.jittered_backoff()
 def delete_cluster(client, name):
     client.delete_cluster(cluster=name)
     return True
 
 
 @ECSErrorHandler.list_error_handler("list container instances", default_value=[])
-@AWSRetry.jittered_backoff()
+@FleetRetry.jittered_backoff()
 def list_container_instances(client, cluster, filter_expression=None, status=None):
     params = dict(cluster=cluster)
     if filter_expression:
@@ -108,7 +109,7 @@ def list_container_instances(client, cluster, filter_expression=None, status=Non
 
 
 @ECSErrorHandler.common_error_handler("deregister container instance")
-@AWSRetry.jittered_backoff()
+@FleetRetry.jittered_backoff()
 def deregister_container_instance(client, cluster, arn, force=False):
     client.deregister_container_instance(cluster=cluster, containerInstance=arn, force=force)
 
@@ -118,7 +119,7 @@ EXTERNAL = "attribute:ecs.capability.external exists"
 
 
 @ECSErrorHandler.common_error_handler("list clusters")
-@AWSRetry.jittered_backoff()
+@FleetRetry.jittered_backoff()
 def list_clusters(client):
     return client.get_paginator("list_clusters").paginate().build_full_result()["clusterArns"]
 
@@ -131,7 +132,7 @@ def external_filter(instance_ids=None):
 
 
 @ECSErrorHandler.list_error_handler("describe container instances", default_value=[])
-@AWSRetry.jittered_backoff()
+@FleetRetry.jittered_backoff()
 def _describe_batch(client, cluster, arns):
     result = client.describe_container_instances(cluster=cluster, containerInstances=arns, include=["TAGS"])
     return result["containerInstances"]
@@ -146,7 +147,7 @@ def describe_container_instances(client, cluster, arns):
 
 
 @ECSErrorHandler.common_error_handler("update container instances state")
-@AWSRetry.jittered_backoff()
+@FleetRetry.jittered_backoff()
 def _update_state_batch(client, cluster, arns, status):
     result = client.update_container_instances_state(cluster=cluster, containerInstances=arns, status=status)
     if result.get("failures"):
@@ -186,13 +187,13 @@ def custom_attributes(instance):
 
 
 @ECSErrorHandler.common_error_handler("put attributes")
-@AWSRetry.jittered_backoff()
+@FleetRetry.jittered_backoff()
 def _put_attributes_batch(client, cluster, attributes):
     client.put_attributes(cluster=cluster, attributes=attributes)
 
 
 @ECSErrorHandler.common_error_handler("delete attributes")
-@AWSRetry.jittered_backoff()
+@FleetRetry.jittered_backoff()
 def _delete_attributes_batch(client, cluster, attributes):
     client.delete_attributes(cluster=cluster, attributes=attributes)
 
@@ -210,12 +211,12 @@ def delete_attributes(client, cluster, attributes):
 
 
 @ECSErrorHandler.common_error_handler("tag container instance")
-@AWSRetry.jittered_backoff()
+@FleetRetry.jittered_backoff()
 def tag_container_instance(client, arn, tags):
     client.tag_resource(resourceArn=arn, tags=ecs_tags(tags))
 
 
 @ECSErrorHandler.common_error_handler("untag container instance")
-@AWSRetry.jittered_backoff()
+@FleetRetry.jittered_backoff()
 def untag_container_instance(client, arn, keys):
     client.untag_resource(resourceArn=arn, tagKeys=list(keys))

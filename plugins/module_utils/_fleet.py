@@ -10,10 +10,10 @@ DescribeContainerInstances batches of 100.  No per-instance call is made.
 
 import re
 
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 
 from ansible_collections.ecs_anywhere.fleet.plugins.module_utils import _ecs as ecs
+from ansible_collections.ecs_anywhere.fleet.plugins.module_utils._common import FleetRetry
 from ansible_collections.ecs_anywhere.fleet.plugins.module_utils._common import chunks
 from ansible_collections.ecs_anywhere.fleet.plugins.module_utils._common import pages
 
@@ -25,14 +25,24 @@ FILTER_VALUES = 50  # ids per ECS "in" expression
 # ---------------------------------------------------------------- ECS container instances
 
 
-@AWSRetry.jittered_backoff()
+@FleetRetry.jittered_backoff()
 def _container_instances_page(client, **params):
     return client.list_container_instances(**params)
 
 
 @ecs.ECSErrorHandler.common_error_handler("list container instances")
 def external_container_instances(client, cluster, instance_ids=None, status=None):
-    """Describe the external container instances of ``cluster`` (optionally only those of ``instance_ids``)."""
+    """Describe the external container instances of ``cluster`` (optionally only those of ``instance_ids``).
+
+    Up to ``FILTER_VALUES`` ids are looked up with one ``ec2InstanceId in [...]`` expression.  For more, the
+    cluster's external instances are listed whole (pages of 100) and those of ``instance_ids`` kept: a call per 100
+    instances of the cluster instead of a call per 50 ids -- fewer calls whenever the ids are most of the cluster,
+    as a site's hosts are in its own cluster.
+    """
+    if instance_ids and len(instance_ids) > FILTER_VALUES:
+        wanted = set(instance_ids)
+        whole = external_container_instances(client, cluster, status=status)
+        return [instance for instance in whole if instance.get("ec2InstanceId") in wanted]
     arns = []
     for chunk in chunks(instance_ids or [], FILTER_VALUES):
         params = dict(cluster=cluster, filter=ecs.external_filter(chunk), maxResults=ECS_PAGE)
@@ -95,6 +105,7 @@ def ecs_record(cluster, instance):
         pending_tasks_count=instance.get("pendingTasksCount", 0),
         registered_at=_iso(instance.get("registeredAt")),
         ecs_tags=boto3_tag_list_to_ansible_dict(instance.get("tags", []), "key", "value"),
+        ecs_attributes=ecs.custom_attributes(instance),
     )
 
 

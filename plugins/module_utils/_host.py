@@ -9,9 +9,12 @@ and the agents' own sources; each reader names what it imitates.
 """
 
 import glob
+import hashlib
 import json
 import os
 import re
+import stat
+import time
 
 SSM_STATE = "/var/lib/amazon/ssm"
 # amazon-ssm-agent agent/managedInstances/registration: the vault's RegistrationKey holds
@@ -169,3 +172,119 @@ def ca_bundle(root=""):
         if os.path.isfile(root + path):
             return path
     return ""
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# What the host roles own, as one look (the fast no-op path): a role compares this with what it would write and
+# walks its tasks only when something differs. Paths are the roles' (roles/*/tasks); the SSM agent's drop-ins are
+# read for the unit in use (deb or snap).
+DOCKER_UNIT = "docker.service"
+ECS_UNIT = "ecs.service"
+ECS_METADATA_URL = "http://localhost:51678/v1/metadata"  # amazon-ecs-agent introspection (agent/handlers)
+EXEC_DIR = "/var/lib/ecs/deps/execute-command"
+EXEC_BINARIES = ("amazon-ssm-agent", "ssm-agent-worker", "ssm-session-worker")
+
+
+def drop_in_paths(unit):
+    """The proxy drop-in directory of ``unit`` and its two files, as the roles write them."""
+    directory = "/etc/systemd/system/%s.d" % unit
+    return [directory, directory + "/http-proxy.env", directory + "/http-proxy.conf"]
+
+
+def owned_paths(ssm_unit):
+    """Every configuration file and directory the docker, ssm_agent and ecs_agent roles write."""
+    return (
+        drop_in_paths(DOCKER_UNIT)
+        + drop_in_paths(ssm_unit)
+        + ["/etc/amazon/ssm/amazon-ssm-agent.json"]
+        + ["/etc/ecs", "/var/lib/ecs", ECS_CONFIG, ECS_ANYWHERE_CONFIG]
+        + drop_in_paths(ECS_UNIT)
+        + [EXEC_DIR + "/certs", EXEC_DIR + "/certs/tls-ca-bundle.pem", EXEC_DIR + "/bin"]
+    )
+
+
+def exec_binaries(root=""):
+    """``{version: [binary, ...]}``: which of ECS Exec's three SSM binaries are in each version directory (the agent
+    advertises ecs.capability.execute-command only when all three of its version are there)."""
+    found = {}
+    for directory in sorted(glob.glob(root + EXEC_DIR + "/bin/*/")):
+        version = os.path.basename(directory.rstrip("/"))
+        found[version] = [name for name in EXEC_BINARIES if os.path.isfile(os.path.join(directory, name))]
+    return found
+
+
+def path_state(path, root="", digest_limit=1 << 20):
+    """``{"exists", "type", "mode", "uid", "mtime", "sha256"}`` of one path, symlinks followed as the file modules
+    follow them. The digest is of regular files up to ``digest_limit`` bytes ('' otherwise): the roles compare it
+    with what they would write. A file that cannot be read has an empty digest, which matches nothing."""
+    try:
+        info = os.stat(root + path)
+    except OSError:
+        return {"exists": False, "type": "", "mode": "", "uid": -1, "mtime": 0.0, "sha256": ""}
+    if stat.S_ISREG(info.st_mode):
+        kind = "file"
+    elif stat.S_ISDIR(info.st_mode):
+        kind = "directory"
+    else:
+        kind = "other"
+    digest = ""
+    if kind == "file" and info.st_size <= digest_limit:
+        try:
+            with open(root + path, "rb") as handle:
+                digest = hashlib.sha256(handle.read()).hexdigest()
+        except OSError:
+            digest = ""
+    return {
+        "exists": True,
+        "type": kind,
+        "mode": "%04o" % stat.S_IMODE(info.st_mode),
+        "uid": info.st_uid,
+        "mtime": info.st_mtime,
+        "sha256": digest,
+    }
+
+
+def unit_states(run_command, units):
+    """``{unit: {"active", "enabled", "need_daemon_reload", "started"}}`` from one ``systemctl show`` of all units.
+
+    ``started`` is when the unit last became active, in seconds since the epoch (0 when it is not active): a setting
+    written after it means a restart was lost (an earlier run failed between writing a file and its handler).
+    """
+    found = dict((unit, {"active": "", "enabled": "", "need_daemon_reload": False, "started": 0.0}) for unit in units)
+    if not units:
+        return found
+    properties = "Id,ActiveState,UnitFileState,NeedDaemonReload,ActiveEnterTimestampMonotonic"
+    rc, out, _err = run_command(["systemctl", "show", "--property=" + properties] + list(units))
+    if rc != 0:
+        return found
+    # CLOCK_MONOTONIC is the clock systemd stamps *Monotonic with; the same on the host and in its containers.
+    boot = time.time() - time.monotonic()
+    # systemctl show prints one block per unit, in the order asked, separated by blank lines.
+    blocks = out.strip("\n").split("\n\n")
+    for unit, block in zip(units, blocks):
+        values = dict(line.split("=", 1) for line in block.splitlines() if "=" in line)
+        monotonic = int(values.get("ActiveEnterTimestampMonotonic") or 0)
+        active = values.get("ActiveState", "")
+        found[unit] = {
+            "active": active,
+            "enabled": values.get("UnitFileState", ""),
+            "need_daemon_reload": values.get("NeedDaemonReload", "no") == "yes",
+            "started": round(boot + monotonic / 1e6, 3) if monotonic and active == "active" else 0.0,
+        }
+    return found
+
+
+def ecs_agent_metadata(fetch):
+    """The ECS agent's introspection answer (``{"cluster", "container_instance_arn", "version"}``), or ``{}`` when it
+    does not answer. ``fetch(url)`` returns the body; ``ContainerInstanceArn`` is null until the agent registers."""
+    try:
+        data = json.loads(fetch(ECS_METADATA_URL))
+    except (OSError, ValueError):  # not running, not listening, not JSON: no answer
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    return {
+        "cluster": data.get("Cluster") or "",
+        "container_instance_arn": data.get("ContainerInstanceArn") or "",
+        "version": data.get("Version") or "",
+    }

@@ -15,10 +15,10 @@ except ImportError:
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 
+from ansible_collections.ecs_anywhere.fleet.plugins.module_utils._common import FleetRetry
 from ansible_collections.ecs_anywhere.fleet.plugins.module_utils._common import chunks
 from ansible_collections.ecs_anywhere.fleet.plugins.module_utils._common import pages
 
@@ -89,7 +89,7 @@ def is_role_not_ready(error):
     return details.get("Code") == "ValidationException" and bool(ROLE_NOT_READY.search(details.get("Message", "")))
 
 
-@AWSRetry.jittered_backoff()
+@FleetRetry.jittered_backoff()
 def _create_activation(client, request):
     return client.create_activation(**request)
 
@@ -124,7 +124,7 @@ def create_activation(client, request, wait_timeout=0):
 
 
 @SSMErrorHandler.list_error_handler("describe activations", default_value=[])
-@AWSRetry.jittered_backoff()
+@FleetRetry.jittered_backoff()
 def describe_activations(client, filters=None):
     params = dict(Filters=filters) if filters else {}
     paginator = client.get_paginator("describe_activations")
@@ -141,7 +141,7 @@ def describe_activation(client, activation_id):
 
 
 @SSMErrorHandler.deletion_error_handler("delete activation")
-@AWSRetry.jittered_backoff()
+@FleetRetry.jittered_backoff()
 def delete_activation(client, activation_id):
     """True when deleted, False when it was already gone."""
     client.delete_activation(ActivationId=activation_id)
@@ -151,7 +151,7 @@ def delete_activation(client, activation_id):
 # ---------------------------------------------------------------- SSM managed instances
 
 
-@AWSRetry.jittered_backoff()
+@FleetRetry.jittered_backoff()
 def _instance_information_page(client, **params):
     return client.describe_instance_information(**params)
 
@@ -191,21 +191,21 @@ def describe_managed_instances(client, instance_ids=None, ping_status=None, tags
 
 
 @ManagedInstanceErrorHandler.deletion_error_handler("deregister managed instance")
-@AWSRetry.jittered_backoff()
+@FleetRetry.jittered_backoff()
 def deregister_managed_instance(client, instance_id):
     client.deregister_managed_instance(InstanceId=instance_id)
     return True
 
 
 @ManagedInstanceErrorHandler.list_error_handler("list managed instance tags", default_value={})
-@AWSRetry.jittered_backoff()
+@FleetRetry.jittered_backoff()
 def managed_instance_tags(client, instance_id):
     result = client.list_tags_for_resource(ResourceType="ManagedInstance", ResourceId=instance_id)
     return ansible_tags(result.get("TagList", []))
 
 
 @ManagedInstanceErrorHandler.common_error_handler("tag managed instance")
-@AWSRetry.jittered_backoff()
+@FleetRetry.jittered_backoff()
 def tag_managed_instance(client, instance_id, to_set, to_unset):
     if to_unset:
         client.remove_tags_from_resource(ResourceType="ManagedInstance", ResourceId=instance_id, TagKeys=list(to_unset))

@@ -327,16 +327,44 @@ def ensure_present(module, client, now=None):
     if module.check_mode:
         return summarize(predicted), None
     created = ssm.create_activation(client, request, module.params["wait_timeout"])
-    described = ssm.describe_activation(client, created["ActivationId"])
+    try:
+        described = ssm.describe_activation(client, created["ActivationId"])
+    except AnsibleAWSError as e:
+        # The caller never gets this activation's id: leave nothing live that no later run could find.
+        raise ssm.AnsibleSSMError(
+            message="Created activation %s but could not read it back (%s); %s. Nothing has registered with it; "
+            "re-run when SSM answers again." % (created["ActivationId"], e.message, withdraw(client, created)),
+            exception=e.exception,
+        ) from e
     if described is None:  # not listed yet (eventual consistency): report what was asked for
         described = dict(predicted, ActivationId=created["ActivationId"])
     return summarize(described), created["ActivationCode"]
 
 
+def withdraw(client, created):
+    """Delete an activation this module has just created; says how that went (for the failure message)."""
+    try:
+        ssm.delete_activation(client, created["ActivationId"])
+    except AnsibleAWSError as e:
+        return "deleting it failed too (%s): delete it with state=absent, else it stays usable until it expires" % (
+            e.message
+        )
+    return "it is deleted again"
+
+
 def ensure_absent(module, client):
     """Delete the activation by id. Returns (before summary or None, deleted ids)."""
     activation_id = module.params["activation_id"]
-    current = ssm.describe_activation(client, activation_id)
+    try:
+        current = ssm.describe_activation(client, activation_id)
+    except AnsibleAWSError:
+        # Reading it failed (for example throttled for longer than the retries last): deleting needs no reading, and
+        # an activation left live is a credential. Deleting one that is gone is no change.
+        if module.check_mode:
+            raise
+        if not ssm.delete_activation(client, activation_id):
+            return None, []
+        return dict(activation_id=activation_id), [activation_id]
     if current is None:
         return None, []
     if not module.check_mode:
@@ -372,7 +400,7 @@ def diffable(summary):
         "description",
         "tags",
     )
-    return {k: summary[k] for k in keys}
+    return {k: summary.get(k) for k in keys}
 
 
 def main():

@@ -18,6 +18,10 @@ description:
   - "The cost grows with pages, not instances: one C(DescribeInstanceInformation) call per 50 instances, one
     C(ListContainerInstances) call per 100 container instances per cluster (narrowed with the cluster query language),
     one C(DescribeContainerInstances) call per 100."
+  - With O(instance_ids), up to 50 of them are looked up in a cluster with one query language expression; more are
+    found by listing the cluster's external container instances whole (a call per 100 instances rather than per 50
+    ids).
+  - SSM and ECS are read side by side (two threads), so the wait for one service overlaps the other's.
 author:
   - ecs_anywhere.fleet maintainers (@ecs-anywhere)
 options:
@@ -201,6 +205,13 @@ instances:
       description: Tags of the container instance.
       type: dict
       sample: {"rack": "1"}
+    ecs_attributes:
+      description:
+        - Custom attributes of the container instance (those the ECS agent reports, C(ecs.*), left out); V(null) for an
+          attribute without value.
+        - V(null) when the instance is not a container instance.
+      type: dict
+      sample: {"rack": "b7", "gpu": null}
 summary:
   description: Counts over RV(instances).
   returned: always
@@ -235,6 +246,8 @@ summary:
       type: int
       sample: 0
 """
+
+from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
@@ -277,10 +290,20 @@ def main():
 
     ssm_client = module.client("ssm")
     ecs_client = module.client("ecs")
-    try:
-        managed = ssm_api.describe_managed_instances(ssm_client, p["instance_ids"], p["ping_status"], p["tags"])
+
+    def ecs_side():
         clusters = p["clusters"] or ecs.list_clusters(ecs_client)
-        container = fleet.container_instances_by_id(ecs_client, clusters, p["instance_ids"])
+        return fleet.container_instances_by_id(ecs_client, clusters, p["instance_ids"])
+
+    # The two sides do not depend on each other: SSM's pages are read while ECS's are, so the wait for one service
+    # overlaps the other's and the parsing of each page (botocore clients are thread-safe).
+    try:
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            ecs_future = pool.submit(ecs_side)
+            ssm_future = pool.submit(
+                ssm_api.describe_managed_instances, ssm_client, p["instance_ids"], p["ping_status"], p["tags"]
+            )
+            managed, container = ssm_future.result(), ecs_future.result()
     except AnsibleAWSError as e:
         module.fail_json_aws_error(e)
     records = [r for r in fleet.join(managed, container) if keep(r, p)]

@@ -18,6 +18,11 @@ description:
   - Local AWS credentials that would take precedence over the instance role's rotating ones are reported by name and
     place only, never by value.
   - Needs root to read the agents' state (use C(become)); run as another user it reports C(euid) and V(unreadable).
+  - It also reads, in the same round trip, what the host roles own (the state of their files and directories with
+    the SHA-256 of each file, the states of the C(docker), C(ecs) and SSM agent units, the ECS Exec binaries, the ECS
+    agent's introspection answer), so that a role on a converged host can tell from these facts alone that it has
+    nothing to do (the roles' fast no-op path). The digests are of files that may hold a proxy password, so the roles
+    run this module with C(no_log), so that no digest reaches the output as a guessing oracle.
 author:
   - ecs_anywhere.fleet maintainers (@ecs-anywhere)
 options: {}
@@ -98,12 +103,52 @@ ansible_facts:
           description: The system CA bundle (first of the places AWS's installer searches), empty when none.
           type: str
           sample: /etc/ssl/certs/ca-certificates.crt
+        files:
+          description:
+            - The files and directories the host roles write (proxy drop-ins of the three units, the agents'
+              configuration files and directories, ECS Exec's certificate and binary directories), and the system CA
+              bundle, by path.
+            - C(mode) is octal, C(uid) the owner (V(-1) when absent), C(mtime) seconds since the epoch, C(sha256) the
+              digest of a regular file (empty for directories, unreadable or large files).
+          type: dict
+          version_added: 0.2.0
+          sample: {"/etc/ecs/ecs.config": {"exists": true, "type": "file", "mode": "0600", "uid": 0,
+                   "mtime": 1764470000.5, "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"}}
+        units:
+          description:
+            - C(docker.service), C(ecs.service) and the SSM agent's unit (deb or snap) as systemd sees them.
+            - C(active) is C(ActiveState), C(enabled) C(UnitFileState), C(need_daemon_reload) whether a unit file or
+              drop-in changed since systemd read it, C(started) when the unit last became active (seconds since the
+              epoch, V(0) when not active).
+          type: dict
+          version_added: 0.2.0
+          sample: {"ecs.service": {"active": "active", "enabled": "enabled", "need_daemon_reload": false,
+                   "started": 1764470012.25}}
+        commands:
+          description: Where the C(docker) command is, empty when it is not installed.
+          type: dict
+          version_added: 0.2.0
+          sample: {"docker": "/usr/bin/docker"}
+        ecs_exec_binaries:
+          description: Which of ECS Exec's three SSM binaries are in each version directory under
+            C(/var/lib/ecs/deps/execute-command/bin).
+          type: dict
+          version_added: 0.2.0
+          sample: {"3.3.4108.0": ["amazon-ssm-agent", "ssm-agent-worker", "ssm-session-worker"]}
+        ecs_agent_metadata:
+          description: The running ECS agent's introspection answer (C(http://localhost:51678/v1/metadata)); empty when
+            the agent does not answer. C(container_instance_arn) is empty until the agent has registered.
+          type: dict
+          version_added: 0.2.0
+          sample: {"cluster": "onprem", "version": "Amazon ECS Agent - v1.89.0",
+                   "container_instance_arn": "arn:aws:ecs:eu-west-1:123456789012:container-instance/onprem/0123abcd"}
 """
 
 import os
 import platform
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.urls import open_url
 
 from ansible_collections.ecs_anywhere.fleet.plugins.module_utils import _host
 
@@ -136,6 +181,11 @@ def ssm_agent(module):
     return {"snap": False, "unit": _host.DEB_UNIT, "binary": "amazon-ssm-agent"}
 
 
+def fetch_local(url):
+    """GET a local endpoint, never through a proxy, briefly."""
+    return open_url(url, use_proxy=False, timeout=3, follow_redirects="none").read()
+
+
 def main():
     module = AnsibleModule(argument_spec={}, supports_check_mode=True)
     registration = _host.ssm_registration()
@@ -163,6 +213,18 @@ def main():
         "ca_bundle": _host.ca_bundle(),
         "ip_compatibility": _host.ip_compatibility(),
     }
+    # What the host roles own, for their fast no-op path (one look, no second round trip).
+    units = [_host.DOCKER_UNIT, facts["ssm_agent"]["unit"], _host.ECS_UNIT]
+    exec_binaries = _host.exec_binaries()
+    paths = _host.owned_paths(facts["ssm_agent"]["unit"]) + ["%s/bin/%s" % (_host.EXEC_DIR, v) for v in exec_binaries]
+    paths += [facts["ca_bundle"]] if facts["ca_bundle"] else []
+    facts.update(
+        files=dict((path, _host.path_state(path)) for path in paths),
+        units=_host.unit_states(run, units),
+        commands={"docker": module.get_bin_path("docker") or ""},
+        ecs_exec_binaries=exec_binaries,
+        ecs_agent_metadata=_host.ecs_agent_metadata(fetch_local) if facts["packages"]["amazon-ecs-init"] else {},
+    )
     module.exit_json(changed=False, ansible_facts={"ecs_anywhere": facts})
 
 

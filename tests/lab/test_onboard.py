@@ -3,8 +3,9 @@
 """playbooks/onboard.yml end to end on two lab hosts (bookworm, trixie), logged in as the ordinary user `ops` with
 sudo, behind the site proxy that wants a password: check mode changes nothing; the first run, at -vvvv and with
 private registry credentials, joins both hosts to the cluster (as the emulator sees it), deletes its activation and
-prints none of the secrets; the files that hold them are root-only; a second run changes nothing; attributes and tags
-changed after registration reach ECS through the controller.
+prints none of the secrets; the files that hold them are root-only; a second run changes nothing and walks none of the
+roles' full paths; attributes and tags changed after registration reach ECS through the controller; one thing per role
+that drifts is named in check mode and repaired by the next run.
 """
 
 import base64
@@ -15,7 +16,12 @@ import subprocess
 
 import pytest
 
+from emulator.client import LabClient
+from labctl.calls import budget_noop
+from labctl.calls import by_operation
+from labctl.calls import controller_calls
 from labctl.testing import changed
+from labctl.testing import full_paths_walked
 from labctl.testing import needs_lab
 from labctl.testing import two_hosts
 
@@ -31,6 +37,12 @@ REGISTRY = {
         "https://registry.example.com": {"auth": REGISTRY_TOKEN, "email": "ops@example.com"}
     },
 }
+
+# Attributes and tags a site sets after registration (test_attributes_and_tags_changed_after_registration_reach_ecs).
+LATER = {"ecs_agent_instance_attributes": {"rack": "b7"}, "ecs_agent_instance_tags": {"owner": "platform"}}
+OLD_ECS = "1.88.0-1"  # labctl.packages.ECS_OLDER_VERSION, published on the lab's mirror
+SSM_DROP_IN = "/etc/systemd/system/amazon-ssm-agent.service.d/http-proxy.env"
+DOCKER_DROP_IN = "/etc/systemd/system/docker.service.d/http-proxy.env"
 
 pytestmark = needs_lab
 
@@ -161,15 +173,22 @@ def test_onboard_check_then_join_then_nothing_to_do(running_lab, tmp_path):
             "bin/3.3.4108.0/ssm-session-worker",
         ], exec_deps
 
+    calls = LabClient(running_lab.controller["aws_endpoint_url"])
+    calls.clear_calls()
     again = onboard(running_lab, "-e", registry)
+    # Read before this test's own calls (they are signed with the controller's key too).
+    spent = controller_calls(calls.calls(), running_lab.controller["aws_access_key_id"])
     assert changed(again) == {name: 0 for name in list(running_lab.hosts) + ["localhost"]}, changed(again)
+    # The fast no-op path: each role found the hosts as it wants them and walked none of its tasks beyond that.
+    assert full_paths_walked(again) == {}, full_paths_walked(again)
     assert len(ecs.list_container_instances(cluster=CLUSTER)["containerInstanceArns"]) == 2
+    # Issue 12's budget for a no-op re-run: the controller's calls (signed with its key; the agents sign with their own).
+    assert len(spent) <= budget_noop(len(running_lab.hosts)), by_operation(spent)
 
 
 def test_attributes_and_tags_changed_after_registration_reach_ecs(running_lab, tmp_path):
     ecs = running_lab.aws("ecs")
-    later = {"ecs_agent_instance_attributes": {"rack": "b7"}, "ecs_agent_instance_tags": {"owner": "platform"}}
-    settings = secret_vars(tmp_path, dict(REGISTRY, **later))
+    settings = secret_vars(tmp_path, dict(REGISTRY, **LATER))
 
     onboard(running_lab, "-e", settings)
 
@@ -199,6 +218,76 @@ def test_report_of_the_onboarded_hosts(running_lab, tmp_path):
     assert all(r["severity"] == "ok" and r["problems"] == [] for r in in_cluster.values()), in_cluster
     assert (tmp_path / "fleet-report.html").read_text(encoding="utf-8").count("<tr") >= 3
     assert "Report: %s/fleet-report.html" % tmp_path in output, output[-2000:]
+
+
+def drift_state(running_lab, host):
+    """What the drift below touches, read as root on the host."""
+    script = (
+        "systemctl is-active amazon-ssm-agent || true; stat -c %a /etc/ecs/ecs.config;"
+        " dpkg-query -W -f '${Version}\\n' amazon-ecs-init;"
+        " systemctl show -p ActiveEnterTimestampMonotonic --value amazon-ssm-agent;"
+        " grep -c '^EXTRA=' " + DOCKER_DROP_IN + " || true"
+    )
+    active, mode, version, started, extra = running_lab.ssh(host, script).split()
+    return {"ssm": active, "ecs_config_mode": mode, "ecs_init": version, "ssm_started": int(started), "extra": extra}
+
+
+def test_drift_in_each_role_is_named_in_check_mode_and_repaired_by_the_next_run(running_lab, tmp_path):
+    """The fast no-op path notices one thing per role that drifted on converged hosts: Docker's proxy file edited,
+    the SSM agent stopped, the ECS agent's configuration made world-readable, a proxy file of the SSM agent written
+    after the agent started (a restart an earlier run lost), the ECS agent's package at another version than the
+    inventory pins. Check mode names each and changes nothing; the next run repairs each (read back on the hosts);
+    a run after it with ecs_anywhere_full_run walks every task and changes nothing."""
+    first, second = sorted(running_lab.hosts)
+    settings = secret_vars(tmp_path, dict(REGISTRY, **LATER))
+    # The second host's inventory pins the ECS agent's older package: what it has is no longer what is wanted.
+    pinned = tmp_path / "pinned.yml"
+    pinned.write_text(
+        json.dumps({"ecs_anywhere_hosts": {"hosts": {second: {"ecs_anywhere_ecs_agent_version": OLD_ECS}}}}),
+        encoding="utf-8",
+    )
+    options = ["-e", settings, "-i", str(pinned)]
+    running_lab.ssh(first, "echo EXTRA=1 >> %s; systemctl stop amazon-ssm-agent; chmod 0644 /etc/ecs/ecs.config" % DOCKER_DROP_IN)
+    # Same content, written after the agent started: what a run that failed before its restart handler leaves.
+    running_lab.ssh(second, "sleep 1; touch %s" % SSM_DROP_IN)
+    before = {host: drift_state(running_lab, host) for host in running_lab.hosts}
+    assert before[first]["ssm"] == "inactive" and before[first]["ecs_config_mode"] == "644", before
+    assert before[first]["extra"] == "1" and before[second]["ecs_init"] != OLD_ECS, before
+
+    checked = onboard(running_lab, "--check", *options)
+
+    assert changed(checked)[first] > 0 and changed(checked)[second] > 0, changed(checked)
+    assert "%s: %s differs" % (first, DOCKER_DROP_IN) in checked
+    assert "%s: amazon-ssm-agent.service is inactive" % first in checked
+    assert "%s: /etc/ecs/ecs.config differs" % first in checked
+    assert "%s: %s is newer than the running amazon-ssm-agent.service" % (second, SSM_DROP_IN) in checked
+    assert "%s: amazon-ecs-init is %s, not %s" % (second, before[second]["ecs_init"], OLD_ECS) in checked
+    assert {host: drift_state(running_lab, host) for host in running_lab.hosts} == before, "check mode changed a host"
+
+    repaired = onboard(running_lab, *options)
+
+    assert sorted(full_paths_walked(repaired)) == sorted(running_lab.hosts), full_paths_walked(repaired)
+    after = {host: drift_state(running_lab, host) for host in running_lab.hosts}
+    assert after[first]["ssm"] == "active" and after[first]["ecs_config_mode"] == "600", after
+    assert after[first]["extra"] == "0", after
+    daemon = running_lab.ssh(first, "tr '\\0' '\\n' < /proc/$(systemctl show -p MainPID --value docker)/environ")
+    assert "HTTPS_PROXY=%s" % running_lab.hosts[first]["ecs_anywhere_proxy_url"] in daemon and "EXTRA=1" not in daemon
+    # The agent whose proxy file was newer than it was restarted, and runs with the proxy.
+    assert after[second]["ssm_started"] > before[second]["ssm_started"], (before[second], after[second])
+    agent = running_lab.ssh(second, "tr '\\0' '\\n' < /proc/$(systemctl show -p MainPID --value amazon-ssm-agent)/environ")
+    assert "https_proxy=%s" % running_lab.hosts[second]["ecs_anywhere_proxy_url"] in agent
+    assert after[second]["ecs_init"] == OLD_ECS, after
+    # Both hosts are still ACTIVE, connected container instances of the cluster, as ECS sees them.
+    ecs = running_lab.aws("ecs")
+    arns = ecs.list_container_instances(cluster=CLUSTER)["containerInstanceArns"]
+    instances = ecs.describe_container_instances(cluster=CLUSTER, containerInstances=arns)["containerInstances"]
+    assert len(instances) == 2 and all(i["status"] == "ACTIVE" and i["agentConnected"] for i in instances), instances
+
+    again = onboard(running_lab, "-e", "ecs_anywhere_full_run=true", *options)
+
+    assert changed(again) == {name: 0 for name in list(running_lab.hosts) + ["localhost"]}, changed(again)
+    assert all(sorted(roles) == ["docker", "ecs_agent", "ssm_agent"] for roles in full_paths_walked(again).values())
+    assert sorted(full_paths_walked(again)) == sorted(running_lab.hosts), full_paths_walked(again)
 
 
 def test_an_agent_that_does_not_register_is_reported_with_its_log(running_lab, tmp_path):

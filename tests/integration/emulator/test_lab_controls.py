@@ -259,3 +259,24 @@ def test_cli_serves_in_the_foreground_with_a_pidfile(tmp_path):
     assert "AWS emulator listening on http://127.0.0.1:%d" % port in output
     assert process.returncode == 128 + signal.SIGTERM
     assert not pidfile.exists()
+
+
+def test_error_faults_answer_the_real_error_shape_and_a_count_ends_them(lab, aws_client, role):
+    """An AWS error injected in each protocol as botocore parses it (JSON __type / query ErrorResponse), for as many
+    calls as ``count`` says; the call log marks them."""
+    lab.set_fault("ssm:CreateActivation", error="AccessDeniedException", error_message="not allowed", count=2)
+    ssm = aws_client("ssm", config=NO_RETRIES)
+    for _attempt in range(2):
+        with pytest.raises(ClientError) as excinfo:
+            ssm.create_activation(IamRole=role)
+        assert excinfo.value.response["Error"] == {"Code": "AccessDeniedException", "Message": "not allowed"}
+    assert ssm.create_activation(IamRole=role)["ActivationId"]  # the count is spent: the outage is over
+    assert lab.faults()["ssm:CreateActivation"]["failed"] == 2
+    lab.set_fault("iam:ListRoles", error="AccessDenied", status=403)
+    with pytest.raises(ClientError) as excinfo:
+        aws_client("iam", config=NO_RETRIES).list_roles()
+    assert excinfo.value.response["Error"]["Code"] == "AccessDenied"
+    assert excinfo.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+    assert [c.get("error") for c in lab.calls(operation="CreateActivation")] == ["AccessDeniedException"] * 2 + [None]
+    with pytest.raises(LabError):
+        lab.set_fault("ssm:CreateActivation", error="Not a code!")

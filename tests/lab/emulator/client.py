@@ -39,7 +39,9 @@ class LabClient:
         return result
 
     def calls(self, service=None, operation=None):
-        """The AWS calls recorded so far: dicts with service, operation, time, region, status, throttled."""
+        """The AWS calls recorded so far: dicts with service, operation, time, region, status, throttled,
+        access_key (the SigV4 access key, None when unsigned), user_agent and seconds (the
+        emulator's own time on the call; not for throttled calls)."""
         query = {key: value for key, value in (("service", service), ("operation", operation)) if value}
         return self._request("GET", "/_lab/calls", query=query)["calls"]
 
@@ -49,9 +51,13 @@ class LabClient:
     def faults(self):
         return self._request("GET", "/_lab/faults")["faults"]
 
-    def set_fault(self, operation, throttle_rate=0.0, latency_ms=0):
-        """Throttle *throttle_rate* of ``service:Operation``'s calls and/or delay each by *latency_ms*."""
+    def set_fault(
+        self, operation, throttle_rate=0.0, latency_ms=0, error=None, error_message=None, status=400, count=None
+    ):
+        """Throttle *throttle_rate* of ``service:Operation``'s calls and/or delay each by *latency_ms*; or answer
+        them with the AWS error *error* (a code such as AccessDeniedException); *count*: only that many times."""
         body = {"operation": operation, "throttle_rate": throttle_rate, "latency_ms": latency_ms}
+        body.update({"error": error, "error_message": error_message, "status": status, "count": count})
         return self._request("POST", "/_lab/faults", body)["faults"]
 
     def clear_faults(self, operation=None):

@@ -6,10 +6,13 @@ Endpoints (JSON in, JSON out; errors are ``{"error": message}`` with status 400/
 
 =========================================  =====================================================
 ``GET /_lab/calls``                        every AWS request so far (``?service=&operation=`` narrow it):
-                                           ``{service, operation, region, time, status, throttled}``
+                                           ``{service, operation, region, time, status, throttled,
+                                           access_key, user_agent, seconds}`` (access_key: SigV4's or None;
+                                           seconds: the emulator's own time on it)
 ``DELETE /_lab/calls``                     forget them
-``GET|POST|DELETE /_lab/faults``           list / set ``{operation, throttle_rate, latency_ms}`` /
-                                           clear (all, or ``?operation=ssm:DescribeActivations``)
+``GET|POST|DELETE /_lab/faults``           list / set ``{operation, throttle_rate, latency_ms, error,
+                                           error_message, status, count}`` / clear (all, or
+                                           ``?operation=ssm:DescribeActivations``)
 ``POST /_lab/seed``                        bulk-create managed (and container) instances
 ``POST /_lab/reset``                       moto reset + extension state, calls, faults, settings
 ``GET|POST /_lab/settings``                clock and thresholds: ``{advance_seconds,
@@ -26,6 +29,7 @@ Account and region default to moto's default account and ``us-east-1``; every bo
 
 import datetime
 import fractions
+import html
 import json
 import math
 import threading
@@ -75,36 +79,64 @@ class CallLog:
 
 
 class Fault:
-    """Throttle a fraction of an operation's calls, evenly spread, and/or delay every call.
+    """Throttle a fraction of an operation's calls, evenly spread, and/or delay every call; or answer every call
+    with an AWS error (``error``: its code, such as AccessDeniedException, in the protocol's real shape).
 
     The spread is deterministic (call *n* is throttled when ``ceil((n + 1) * rate)`` grows), so a
     test knows which calls fail: rate 0.5 throttles the 1st, 3rd, 5th ... call, rate 1 every call.
+    ``count`` ends the fault after that many throttled or failed calls (a transient outage); None: never.
     """
 
-    def __init__(self, throttle_rate=0.0, latency_ms=0):
+    def __init__(self, throttle_rate=0.0, latency_ms=0, error=None, error_message=None, status=400, count=None):
         if not 0 <= throttle_rate <= 1:
             raise ValueError("throttle_rate must be between 0 and 1")
         if latency_ms < 0:
             raise ValueError("latency_ms must not be negative")
+        if error is not None and not (isinstance(error, str) and error.isalnum()):
+            raise ValueError("error must be an AWS error code such as AccessDeniedException")
+        if not 400 <= status <= 599:
+            raise ValueError("status must be an HTTP error status")
+        if count is not None and count < 1:
+            raise ValueError("count must be at least 1")
         self.throttle_rate = fractions.Fraction(throttle_rate).limit_denominator(10000)
         self.latency_ms = latency_ms
+        self.error = error
+        self.error_message = error_message or "injected by the lab"
+        self.status = status
+        self.count = count
         self.calls = 0
         self.throttled = 0
+        self.failed = 0
+
+    def spent(self):
+        return self.count is not None and self.throttled + self.failed >= self.count
 
     def next_call_throttled(self):
         number = self.calls
         self.calls += 1
+        if self.spent():
+            return False
         throttled = math.ceil((number + 1) * self.throttle_rate) > math.ceil(number * self.throttle_rate)
         self.throttled += int(throttled)
         return throttled
 
+    def next_call_error(self):
+        """The error to answer this call with, as ``(code, message, status)``, or None."""
+        if self.error is None or self.spent():
+            return None
+        self.failed += 1
+        return self.error, self.error_message, self.status
+
     def describe(self):
-        return {
+        described = {
             "throttle_rate": float(self.throttle_rate),
             "latency_ms": self.latency_ms,
             "calls": self.calls,
             "throttled": self.throttled,
         }
+        if self.error is not None or self.count is not None:
+            described.update(error=self.error, status=self.status, count=self.count, failed=self.failed)
+        return described
 
 
 class FaultInjector:
@@ -114,11 +146,11 @@ class FaultInjector:
         self._lock = threading.Lock()
         self._faults = {}
 
-    def set(self, operation, throttle_rate=0.0, latency_ms=0):
+    def set(self, operation, throttle_rate=0.0, latency_ms=0, **error):
         if operation != "*" and ":" not in operation:
             raise ValueError("operation must look like 'ssm:DescribeInstanceInformation', 'ssm:*' or '*'")
         with self._lock:
-            self._faults[operation] = Fault(throttle_rate, latency_ms)
+            self._faults[operation] = Fault(throttle_rate, latency_ms, **error)
 
     def clear(self, operation=None):
         with self._lock:
@@ -133,12 +165,21 @@ class FaultInjector:
 
     def decide(self, service, operation):
         """``(throttled, latency_seconds)`` for one incoming call."""
+        throttled, latency, _error = self.decide_all(service, operation)
+        return throttled, latency
+
+    def decide_all(self, service, operation):
+        """``(throttled, latency_seconds, error)`` for one incoming call; error is ``(code, message, status)``."""
         with self._lock:
             for key in ("%s:%s" % (service, operation), "%s:*" % service, "*"):
                 fault = self._faults.get(key)
                 if fault is not None:
-                    return fault.next_call_throttled(), fault.latency_ms / 1000.0
-        return False, 0.0
+                    error = fault.next_call_error()
+                    if error is not None:
+                        fault.calls += 1
+                        return False, fault.latency_ms / 1000.0, error
+                    return fault.next_call_throttled(), fault.latency_ms / 1000.0, None
+        return False, 0.0, None
 
 
 class ControlError(Exception):
@@ -220,7 +261,15 @@ class LabControl:
         return {"faults": self.faults.describe()}
 
     def post_faults(self, body, _query):
-        self.faults.set(body["operation"], float(body.get("throttle_rate", 0.0)), float(body.get("latency_ms", 0)))
+        self.faults.set(
+            body["operation"],
+            float(body.get("throttle_rate", 0.0)),
+            float(body.get("latency_ms", 0)),
+            error=body.get("error"),
+            error_message=body.get("error_message"),
+            status=int(body.get("status", 400)),
+            count=None if body.get("count") is None else int(body["count"]),
+        )
         return {"faults": self.faults.describe()}
 
     def delete_faults(self, body, query):
@@ -302,6 +351,19 @@ def reset(calls, faults):
     lab.reset()
     faults.clear()
     calls.clear()
+
+
+def error_response(protocol_json, code, message, status):
+    """``(status, headers, body)`` of any AWS error in the request's protocol: the JSON protocol's ``__type`` and
+    ``message`` (SSM, ECS), the query protocol's ``ErrorResponse`` (IAM, STS), as botocore's parsers read them."""
+    reason = {400: "Bad Request", 403: "Forbidden", 500: "Internal Server Error", 503: "Service Unavailable"}
+    line = "%d %s" % (status, reason.get(status, "Error"))
+    if protocol_json:
+        return line, "application/x-amz-json-1.1", json.dumps({"__type": code, "message": message}).encode()
+    kind = "Sender" if status < 500 else "Receiver"
+    body = "<ErrorResponse><Error><Type>%s</Type><Code>%s</Code><Message>%s</Message></Error><RequestId>%x</RequestId>"
+    body += "</ErrorResponse>"
+    return line, "text/xml", (body % (kind, code, html.escape(message), int(time.time() * 1e6))).encode()
 
 
 def throttling_response(protocol_json):

@@ -26,9 +26,11 @@ from .control import DEFAULT_REGION
 from .control import CallLog
 from .control import FaultInjector
 from .control import LabControl
+from .control import error_response
 from .control import throttling_response
 from .ecs.responses import ECSResponse
 from .signing import identify
+from .signing import parse_authorization
 from .ssm.responses import SSMResponse
 
 #: moto response class -> the extension's subclass that replaces it.
@@ -89,10 +91,27 @@ class EmulatorApp:
         environ["CONTENT_LENGTH"] = str(len(body))
         headers = EnvironHeaders(environ)
         service, operation, region = identify(headers, body, environ.get("QUERY_STRING", ""))
-        call = {"service": service, "operation": operation, "time": arrived, "region": region, "throttled": False}
-        throttled, latency = self.faults.decide(service, operation) if operation else (False, 0.0)
+        # Who called: the SigV4 access key (the controller's own key, an agent's mi- id, the STS session key of an
+        # agent's role credentials; none for the anonymous RegisterManagedInstance) and the User-Agent header.
+        credential = parse_authorization(headers.get("Authorization"))
+        call = {
+            "service": service,
+            "operation": operation,
+            "time": arrived,
+            "region": region,
+            "throttled": False,
+            "access_key": credential.access_key if credential else None,
+            "user_agent": headers.get("User-Agent") or "",
+        }
+        throttled, latency, error = self.faults.decide_all(service, operation) if operation else (False, 0.0, None)
         if latency:
             time.sleep(latency)
+        if error:
+            is_json = "X-Amz-Target" in headers or "json" in (headers.get("Content-Type") or "")
+            status, content_type, payload = error_response(is_json, *error)
+            self.calls.record({**call, "status": error[2], "error": error[0]})
+            start_response(status, [("Content-Type", content_type), ("Content-Length", str(len(payload)))])
+            return [payload]
         if throttled:
             is_json = "X-Amz-Target" in headers or "json" in (headers.get("Content-Type") or "")
             status, content_type, payload = throttling_response(is_json)
@@ -100,11 +119,16 @@ class EmulatorApp:
             start_response(status, [("Content-Type", content_type), ("Content-Length", str(len(payload)))])
             return [payload]
 
+        served = {}
+
         def recording_start_response(status, response_headers, exc_info=None):
-            self.calls.record({**call, "status": int(status.split()[0])})
+            # seconds: how long the emulator worked on the call (queueing for the lock not included)
+            seconds = round(time.time() - served["from"], 6)
+            self.calls.record({**call, "status": int(status.split()[0]), "seconds": seconds})
             return start_response(status, response_headers, exc_info)
 
         with self.atomic:
+            served["from"] = time.time()
             return self.aws(environ, recording_start_response)
 
 

@@ -197,3 +197,20 @@ SSM_AGENT_PLAY = {
         }
     ],
 }
+
+
+#: The host roles' full paths (tasks/converge.yml): a role includes its own only when the host differs from what it
+#: wants (or with ecs_anywhere_full_run); the fast no-op path includes none.
+FULL_PATHS = ("docker/tasks/converge.yml", "ssm_agent/tasks/converge.yml", "ecs_agent/tasks/converge.yml")
+
+
+def full_paths_walked(output):
+    """{host: [roles whose full path ran for it]} from ansible-playbook's `included: <file> for <hosts>` lines."""
+    walked = {}
+    for line in output.splitlines():
+        if line.startswith("included: ") and " for " in line:
+            for name in FULL_PATHS:
+                if name in line.split(" for ", 1)[0]:
+                    for host in line.split(" for ", 1)[1].split(","):
+                        walked.setdefault(host.strip(), []).append(name.split("/", 1)[0])
+    return walked

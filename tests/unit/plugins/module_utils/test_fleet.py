@@ -102,3 +102,54 @@ def test_join_marks_one_sided_instances():
     assert both["computer_name"] == "h1" and both["cluster"] == "onprem" and both["ecs_tags"] == {"rack": "1"}
     assert records[1]["container_instance_arn"] is None and records[2]["ping_status"] is None
     assert fleet.summarize(records) == dict(total=3, both=1, ssm_only=1, ecs_only=1, online=2, agent_disconnected=0, draining=0)
+
+
+def test_up_to_fifty_ids_are_one_filter_expression(stubbed):
+    client, stubber = stubbed("ecs")
+    ids = [mi(n) for n in range(50)]
+    stubber.add_response(
+        "list_container_instances",
+        dict(containerInstanceArns=[ci_arn(3)]),
+        dict(cluster="onprem", filter=ecs.external_filter(ids), maxResults=100),
+    )
+    stubber.add_response(
+        "describe_container_instances",
+        dict(containerInstances=[container(3)], failures=[]),
+        dict(cluster="onprem", containerInstances=[ci_arn(3)], include=["TAGS"]),
+    )
+    assert list(fleet.container_instances_by_id(client, ["onprem"], ids)) == [mi(3)]
+
+
+def test_more_than_fifty_ids_list_the_cluster_whole_and_keep_theirs(stubbed):
+    """Issue 12: a call per 100 container instances, not per 50 ids; instances of other ids are left out."""
+    client, stubber = stubbed("ecs")
+    arns = [ci_arn(n) for n in range(120)]
+    stubber.add_response(
+        "list_container_instances",
+        dict(containerInstanceArns=arns[:100], nextToken="n1"),
+        dict(cluster="onprem", filter=ecs.EXTERNAL, maxResults=100),
+    )
+    stubber.add_response(
+        "list_container_instances",
+        dict(containerInstanceArns=arns[100:]),
+        dict(cluster="onprem", filter=ecs.EXTERNAL, maxResults=100, nextToken="n1"),
+    )
+    for batch in (arns[:100], arns[100:]):
+        stubber.add_response(
+            "describe_container_instances",
+            dict(containerInstances=[container(int(a[-32:], 16)) for a in batch], failures=[]),
+            dict(cluster="onprem", containerInstances=batch, include=["TAGS"]),
+        )
+    wanted = [mi(n) for n in range(10, 71)] + [mi(500)]  # 62 ids, one of them not in the cluster
+    found = fleet.container_instances_by_id(client, ["onprem"], wanted)
+    assert sorted(found) == sorted(mi(n) for n in range(10, 71))
+
+
+def test_records_carry_the_custom_attributes_only():
+    described = dict(
+        container(1),
+        attributes=[dict(name="ecs.os-type", value="linux"), dict(name="rack", value="b7"), dict(name="gpu")],
+    )
+    records = fleet.join([info(1), info(2)], {mi(1): ("onprem", described)})
+    assert records[0]["ecs_attributes"] == {"rack": "b7", "gpu": None}
+    assert records[1]["ecs_attributes"] is None

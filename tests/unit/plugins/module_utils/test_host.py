@@ -2,6 +2,7 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """_host reads a host's state from its files: registration without the key, credentials by name only."""
 
+import hashlib
 import json
 import os
 
@@ -126,3 +127,92 @@ def test_ip_compatibility_as_the_installer_decides(tmp_path, ipv4, ipv6, expecte
     write(tmp_path, "/proc/net/route", ROUTE_HEADER + ipv4, 0o644)
     write(tmp_path, "/proc/net/ipv6_route", ipv6, 0o644)
     assert _host.ip_compatibility(str(tmp_path)) == expected
+
+
+def test_path_state_digests_files_and_reads_modes(tmp_path):
+    write(tmp_path, "/etc/ecs/ecs.config", "ECS_CLUSTER=onprem\n", mode=0o600)
+    found = _host.path_state("/etc/ecs/ecs.config", str(tmp_path))
+    assert found["exists"] and found["type"] == "file" and found["mode"] == "0600"
+
+    assert found["sha256"] == hashlib.sha256(b"ECS_CLUSTER=onprem\n").hexdigest()
+    directory = _host.path_state("/etc/ecs", str(tmp_path))
+    assert (directory["type"], directory["sha256"]) == ("directory", "")
+    missing = _host.path_state("/etc/ecs/nothing", str(tmp_path))
+    assert missing == {"exists": False, "type": "", "mode": "", "uid": -1, "mtime": 0.0, "sha256": ""}
+
+
+def test_path_state_leaves_large_files_undigested(tmp_path):
+    write(tmp_path, "/big", "x" * 100)
+    assert _host.path_state("/big", str(tmp_path), digest_limit=10)["sha256"] == ""
+
+
+def test_owned_paths_follow_the_ssm_agent_unit():
+    deb = _host.owned_paths(_host.DEB_UNIT)
+    snap = _host.owned_paths(_host.SNAP_UNIT)
+    assert "/etc/systemd/system/amazon-ssm-agent.service.d/http-proxy.env" in deb
+    assert "/etc/systemd/system/%s.d/http-proxy.env" % _host.SNAP_UNIT in snap
+    assert "/etc/systemd/system/docker.service.d/http-proxy.conf" in deb and _host.ECS_CONFIG in deb
+
+
+def test_unit_states_from_one_systemctl_show():
+    calls = []
+    out = (
+        "Id=docker.service\nActiveState=active\nUnitFileState=enabled\nNeedDaemonReload=no\n"
+        "ActiveEnterTimestampMonotonic=5000000\n\n"
+        "Id=ecs.service\nActiveState=inactive\nUnitFileState=disabled\nNeedDaemonReload=yes\n"
+        "ActiveEnterTimestampMonotonic=0\n"
+    )
+
+    def run(argv):
+        calls.append(argv)
+        return 0, out, ""
+
+    found = _host.unit_states(run, ["docker.service", "ecs.service"])
+    assert len(calls) == 1 and calls[0][:2] == ["systemctl", "show"] and calls[0][-2:] == ["docker.service", "ecs.service"]
+    assert found["docker.service"]["active"] == "active" and found["docker.service"]["enabled"] == "enabled"
+    assert found["docker.service"]["started"] > 0 and not found["docker.service"]["need_daemon_reload"]
+    assert found["ecs.service"] == {"active": "inactive", "enabled": "disabled", "need_daemon_reload": True, "started": 0.0}
+
+
+def test_unit_states_when_systemctl_fails():
+    found = _host.unit_states(lambda argv: (1, "", "boom"), ["ecs.service"])
+    assert found == {"ecs.service": {"active": "", "enabled": "", "need_daemon_reload": False, "started": 0.0}}
+
+
+def test_exec_binaries_by_version(tmp_path):
+    for name in _host.EXEC_BINARIES:
+        write(tmp_path, _host.EXEC_DIR + "/bin/3.3.4108.0/" + name, "", mode=0o755)
+    write(tmp_path, _host.EXEC_DIR + "/bin/3.3.1.0/amazon-ssm-agent", "", mode=0o755)
+    assert _host.exec_binaries(str(tmp_path)) == {
+        "3.3.1.0": ["amazon-ssm-agent"],
+        "3.3.4108.0": list(_host.EXEC_BINARIES),
+    }
+
+
+@pytest.mark.parametrize(
+    "answer, expected",
+    [
+        (
+            '{"Cluster": "onprem", "ContainerInstanceArn": "arn:aws:ecs:eu-west-1:1:container-instance/onprem/1",'
+            ' "Version": "Amazon ECS Agent - v1.89.0"}',
+            {
+                "cluster": "onprem",
+                "container_instance_arn": "arn:aws:ecs:eu-west-1:1:container-instance/onprem/1",
+                "version": "Amazon ECS Agent - v1.89.0",
+            },
+        ),
+        # Before it registers the agent answers null for the ARN.
+        ('{"Cluster": "onprem", "ContainerInstanceArn": null}', {"cluster": "onprem", "container_instance_arn": "", "version": ""}),
+        ("not json", {}),
+        ("[]", {}),
+        (OSError("connection refused"), {}),
+    ],
+)
+def test_ecs_agent_metadata(answer, expected):
+    def fetch(url):
+        assert url == _host.ECS_METADATA_URL
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    assert _host.ecs_agent_metadata(fetch) == expected

@@ -1,0 +1,141 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""How much a no-op re-run of playbooks/onboard.yml costs, relative to a facts-only play over the same hosts.
+
+    .venv/bin/python tests/bench/noop_ratio.py --hosts 6 --repeat 3 [--inventory FILE] [--keep-lab] [-e @vars.yml]
+
+Without --inventory it brings a lab up with --hosts hosts (tests/lab/lab; export LAB_INSTANCE and LAB_SUBNET to run
+beside other labs), onboards them once (timed: the first run), then runs, --repeat times back to back, the facts-only
+play (tests/bench/facts_only.yml: gather_facts with become, nothing else) and onboard.yml again, and takes the
+medians. With --inventory it uses hosts that are onboarded already (the first run is skipped).
+
+Prints one JSON line (`"bench": "noop_ratio"`: ratio, medians, every sample, the no-op runs' changed counts, the
+first run's time, the load average before and after, ansible-core's version) and then one line for people. Exit
+status 0 when every run succeeded, whatever the times: nothing here asserts a duration (they depend on the machine
+and its load); a no-op run that changed something is reported ("noop_changed") and makes the exit status 3.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+LAB = os.path.join(REPO, "tests", "lab", "lab")
+BIN = os.path.join(REPO, ".venv", "bin")
+ONBOARD = os.path.join(REPO, "playbooks", "onboard.yml")
+FACTS = os.path.join(HERE, "facts_only.yml")
+
+
+def recap(output):
+    """{host: {ok, changed, ...}} from ansible-playbook's play recap."""
+    found = {}
+    for line in output.splitlines():
+        parts = line.split()
+        if len(parts) > 2 and parts[1] == ":" and parts[2].startswith("ok="):
+            found[parts[0]] = {k: int(v) for k, v in (p.split("=") for p in parts[2:])}
+    return found
+
+
+def run(argv, log, timeout=3600):
+    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0", PATH=BIN + os.pathsep + os.environ["PATH"])
+    started = time.monotonic()
+    proc = subprocess.run(argv, cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout, check=False)
+    seconds = time.monotonic() - started
+    with open(log, "a", encoding="utf-8") as handle:
+        handle.write("$ %s\n# rc=%d, %.2f s\n%s%s\n" % (" ".join(argv), proc.returncode, seconds, proc.stdout, proc.stderr))
+    if proc.returncode != 0:
+        sys.stderr.write(proc.stdout[-6000:] + proc.stderr[-3000:])
+        raise SystemExit("%s failed (rc %d); log: %s" % (os.path.basename(argv[1]), proc.returncode, log))
+    return seconds, proc.stdout
+
+
+def playbook(inventory, path, extra):
+    return [os.path.join(BIN, "ansible-playbook"), "-i", inventory, path] + extra
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
+    parser.add_argument("--hosts", type=int, default=6, help="lab hosts to bring up (default 6)")
+    parser.add_argument("--repeat", type=int, default=3, help="back-to-back pairs to take the median of (default 3)")
+    parser.add_argument("--inventory", help="use these onboarded hosts instead of bringing a lab up")
+    parser.add_argument("--keep-lab", action="store_true", help="leave the lab up afterwards (for a later --inventory)")
+    parser.add_argument("--releases", default="bookworm,trixie", help="lab releases, round-robin")
+    parser.add_argument("-e", "--extra-vars", action="append", default=[], help="passed on to both playbooks")
+    parser.add_argument("--log", default=os.path.join(REPO, "tests", "output", "bench", "noop_ratio.log"))
+    args = parser.parse_args(argv)
+    if args.hosts < 1 or args.repeat < 1:
+        parser.error("--hosts and --repeat must be at least 1")
+    os.makedirs(os.path.dirname(args.log), exist_ok=True)
+    open(args.log, "w", encoding="utf-8").close()
+    extra = [item for value in args.extra_vars for item in ("-e", value)]
+
+    result = {"bench": "noop_ratio", "hosts": args.hosts, "repeat": args.repeat, "first_run_s": None}
+    result["load_before"] = list(os.getloadavg())
+    own_lab = not args.inventory
+    inventory = args.inventory
+    try:
+        if own_lab:
+            run([LAB, "down"], args.log)
+            run([LAB, "up", "--hosts", str(args.hosts), "--release", args.releases], args.log)
+            inventory = os.path.join(tempfile.mkdtemp(prefix="noop-ratio-"), "inventory.yml")
+            run([LAB, "inventory", "-o", inventory], args.log)
+            result["first_run_s"], _output = run(playbook(inventory, ONBOARD, extra), args.log)
+        facts, noop, noop_changed = [], [], {}
+        for _round in range(args.repeat):
+            seconds, _output = run(playbook(inventory, FACTS, extra), args.log)
+            facts.append(seconds)
+            seconds, out = run(playbook(inventory, ONBOARD, extra), args.log)
+            noop.append(seconds)
+            for host, counts in recap(out).items():
+                noop_changed[host] = max(noop_changed.get(host, 0), counts["changed"])
+    finally:
+        if own_lab and not args.keep_lab:
+            run([LAB, "down"], args.log)
+    result.update(
+        facts_s=[round(s, 2) for s in facts],
+        noop_s=[round(s, 2) for s in noop],
+        facts_median_s=round(statistics.median(facts), 2),
+        noop_median_s=round(statistics.median(noop), 2),
+        noop_changed=noop_changed,
+        load_after=list(os.getloadavg()),
+        cpus=os.cpu_count(),
+        ansible_core=subprocess.run(
+            [os.path.join(BIN, "python"), "-c", "import ansible; print(ansible.__version__)"],
+            capture_output=True, text=True, check=False,
+        ).stdout.strip(),
+        machine=platform.node(),
+        date=datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    )
+    result["ratio"] = round(result["noop_median_s"] / result["facts_median_s"], 2)
+    if result["first_run_s"] is not None:
+        result["first_run_s"] = round(result["first_run_s"], 1)
+    print(json.dumps(result, sort_keys=True))
+    print(
+        "no-op onboard.yml / facts-only play at N=%d: %.2fx (no-op %.1f s, facts %.1f s, median of %d%s); "
+        "load %.2f -> %.2f on %d CPUs; no-op changed: %s"
+        % (
+            args.hosts,
+            result["ratio"],
+            result["noop_median_s"],
+            result["facts_median_s"],
+            args.repeat,
+            "; first run %.0f s" % result["first_run_s"] if result["first_run_s"] is not None else "",
+            result["load_before"][0],
+            result["load_after"][0],
+            result["cpus"],
+            sum(noop_changed.values()),
+        )
+    )
+    return 3 if any(noop_changed.values()) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
