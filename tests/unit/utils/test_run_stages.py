@@ -26,8 +26,8 @@ MAKEFILE = textwrap.dedent("""\
     """)
 
 
-def run(tmp_path, *groups):
-    (tmp_path / "Makefile").write_text(MAKEFILE, encoding="utf-8")
+def run(tmp_path, *groups, makefile=MAKEFILE):
+    (tmp_path / "Makefile").write_text(makefile, encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if not k.startswith("MAKE")}
     return subprocess.run(
         [sys.executable, RUN_STAGES] + list(groups),
@@ -69,22 +69,10 @@ def test_a_failure_inside_a_group_is_reported(tmp_path):
 
 
 def test_each_stage_of_a_group_has_its_own_time(tmp_path):
-    (tmp_path / "Makefile").write_text("quick:\n\t@true\nslow:\n\t@sleep 2\n", encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MAKE")}
-    proc = subprocess.run(
-        [sys.executable, RUN_STAGES, "slow+quick"],
-        cwd=str(tmp_path),
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    proc = run(tmp_path, "slow+quick", makefile="quick:\n\t@true\nslow:\n\t@sleep 2\n")
 
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    seconds = {
-        line.split()[0]: float(line.split()[2].rstrip("s"))
-        for line in proc.stdout.split("==> summary")[1].splitlines()[1:3]
-    }
+    summary = proc.stdout.split("==> summary")[1].splitlines()[1:3]
+    seconds = {line.split()[0]: float(line.split()[2].rstrip("s")) for line in summary}
     assert seconds["slow"] >= 2.0
     assert seconds["quick"] < 1.5, seconds
