@@ -30,9 +30,11 @@ def _container_instances_page(client, **params):
     return client.list_container_instances(**params)
 
 
-@ecs.ECSErrorHandler.common_error_handler("list container instances")
+@ecs.ECSErrorHandler.list_error_handler("list container instances", ())
 def external_container_instances(client, cluster, instance_ids=None, status=None):
     """Describe the external container instances of ``cluster`` (optionally only those of ``instance_ids``).
+
+    A cluster that does not exist (deleted since a host joined it: ClusterNotFoundException) has none.
 
     Up to ``FILTER_VALUES`` ids are looked up with one ``ec2InstanceId in [...]`` expression.  For more, the
     cluster's external instances are listed whole (pages of 100) and those of ``instance_ids`` kept: a call per 100

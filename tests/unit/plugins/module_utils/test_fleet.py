@@ -153,3 +153,22 @@ def test_records_carry_the_custom_attributes_only():
     records = fleet.join([info(1), info(2)], {mi(1): ("onprem", described)})
     assert records[0]["ecs_attributes"] == {"rack": "b7", "gpu": None}
     assert records[1]["ecs_attributes"] is None
+
+
+def test_a_cluster_that_no_longer_exists_has_no_container_instances(stubbed):
+    """A host's cluster deleted out of band: the look-up says "not there" instead of failing the whole check."""
+    client, stubber = stubbed("ecs")
+    stubber.add_client_error(
+        "list_container_instances",
+        service_error_code="ClusterNotFoundException",
+        service_message="Cluster not found.",
+        http_status_code=400,
+        expected_params=dict(cluster="gone", filter=ecs.external_filter([mi(1)]), maxResults=100),
+    )
+    stubber.add_response(
+        "list_container_instances",
+        dict(containerInstanceArns=[]),
+        dict(cluster="onprem", filter=ecs.external_filter([mi(1)]), maxResults=100),
+    )
+    assert fleet.container_instances_by_id(client, ["gone", "onprem"], [mi(1)]) == {}
+    stubber.assert_no_pending_responses()
