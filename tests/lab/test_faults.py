@@ -34,7 +34,6 @@ exempt (most specific fault wins in the emulator).
 """
 
 import collections
-import os
 import re
 import threading
 import time
@@ -219,7 +218,8 @@ def test_a_proxy_outage_right_after_registration_fails_that_host_and_the_next_ru
 ):
     """The first host needs a new registration; the site proxy goes down the moment its SSM agent runs with it, so its
     ECS agent reaches nothing. That host fails (bounded wait) naming the agent and what to check; the other host
-    finishes; the run's activation is deleted. With the proxy back, the very next run passes."""
+    finishes; the run's activation is deleted. The proxy comes back while the next run is under way, and that run
+    passes with one container instance per host (the agent's own registration kept, none added)."""
     first, second = running_lab.first, running_lab.second
     deregister(running_lab, first)
     running_lab.emulator.clear_calls()
@@ -238,10 +238,57 @@ def test_a_proxy_outage_right_after_registration_fails_that_host_and_the_next_ru
     assert counts[first]["failed"] == 1 and counts[second]["failed"] == 0, counts
     assert "Did not finish: %s (failed or unreachable" % first in output and "Finished: %s." % second in output
     assert live_activations(running_lab) == []
-    # The proxy stays down until the fixture's end: start it now, as the site would, before the next run.
-    assert lab("proxy", "start").returncode == 0
+    # The next run begins with the proxy still down; it comes back the moment the run has checked the hosts against
+    # SSM and ECS, and the first host's ECS agent registers right then (its own retry, made at once by a restart):
+    # after the check, which found no container instance of the host's and so has the ecs_agent role reset the
+    # agent's registration. The role keeps the one the agent made instead of registering a second.
+    running_lab.emulator.clear_calls()
+    with BackAfterTheCheck(running_lab, first) as back:
+        output, code = onboard(running_lab, inventory(running_lab, "site"))
 
-    heal(running_lab)
+    assert back.get("proxy") is not None and back["proxy"].returncode == 0, back
+    assert code == 0, output[-6000:]
+    assert "%s: no container instance in cluster %s" % (first, CLUSTER) in output, output[-6000:]
+    assert re.search(
+        r"%s: the ECS agent registered \S+ in cluster %s since the run began; keeping it" % (first, CLUSTER), output
+    ), output[-6000:]
+    assert_healed(running_lab)
+
+
+class BackAfterTheCheck:
+    """Starts the site proxy (`lab proxy start`) and restarts the host's ECS agent as soon as the emulator's call log
+    shows the run's check of the hosts (the controller's DescribeInstanceInformation and ListContainerInstances)."""
+
+    def __init__(self, running_lab, host):
+        self.running_lab, self.host = running_lab, host
+        self.record, self.done = {}, threading.Event()
+        self.thread = threading.Thread(target=self.watch, daemon=True)
+
+    def checked(self):
+        key = self.running_lab.controller["aws_access_key_id"]
+        seen = {
+            c["operation"]
+            for c in self.running_lab.emulator.calls()
+            if c.get("access_key") == key and c.get("status") == 200
+        }
+        return {"DescribeInstanceInformation", "ListContainerInstances"} <= seen
+
+    def watch(self):
+        while not self.done.is_set():
+            if self.checked():
+                self.record["proxy"] = lab("proxy", "start")
+                self.record["restart"] = self.running_lab.ssh(self.host, "systemctl restart ecs", check=False)
+                return
+            self.done.wait(0.2)
+
+    def __enter__(self):
+        self.thread.start()
+        return self.record
+
+    def __exit__(self, *exc):
+        self.done.set()
+        self.thread.join(60)
+        lab("proxy", "start")
 
 
 # What a failed run leaves when its handlers never ran: the service's settings rewritten on disk (a new mtime) while
