@@ -253,7 +253,8 @@ def main():
                 accepted = _gpg.check(module.run_command, keyring, signature, data, params["fingerprints"])
             except _gpg.SignatureError as exc:
                 module.fail_json(
-                    msg="%s: %s. The download was deleted and nothing was installed. If the vendor rotated its key, "
+                    msg="%s: %s. The download was deleted and nothing was installed. If the file was altered (on the "
+                    "mirror or on its way), put the vendor's file back there and re-run; if the vendor rotated its key, "
                     "check the new fingerprint and add it to the pinned list." % (params["url"], exc),
                     url=params["url"],
                 )

@@ -7,12 +7,14 @@ AWS emulator, then ``lab down`` leaving nothing behind.
 Runs as root only (systemd-nspawn, veths); ``make lab`` runs ``tests/lab/lab setup`` first.
 """
 
+import hashlib
 import json
 import os
 import socket
 import subprocess
 import time
 import urllib.parse
+import urllib.request
 
 import pytest
 
@@ -248,6 +250,48 @@ def test_no_direct_egress(running_lab):
             assert "no DNS" in out, out
             assert "403" in out, out
             assert "407" in out, out
+
+
+PROXY_PROBE = """\
+http_proxy={proxy} python3 -c "import urllib.request as u; print(u.urlopen('http://artifacts.lab.internal/SHA256SUMS').status)" 2>&1 | tail -1
+"""
+
+
+def test_proxy_outage_and_a_tampered_mirror_file(running_lab):
+    """`lab proxy stop|start` (a site proxy outage: the hosts' connections are refused) and `lab mirror tamper|repair`
+    (the file served differs from its published digest, then is the published file again)."""
+    host, values = sorted(running_lab.hosts.items())[0]
+    probe = PROXY_PROBE.format(proxy=values["ecs_anywhere_proxy_url"])
+    old_pid = running_lab.state["proxy"]["pid"]
+    assert lab("proxy", "stop").returncode == 0
+    try:
+        assert not is_ours(old_pid, running_lab.state["proxy"]["marker"])
+        assert "proxy      STOPPED" in lab("status").stdout
+        assert "Connection refused" in running_lab.ssh(host, probe)
+    finally:
+        started = lab("proxy", "start")
+    assert started.returncode == 0, started.stderr
+    assert lab("status").returncode == 0
+    assert running_lab.ssh(host, probe).strip() == "200"
+
+    path = running_lab.state["mirror"]["ecs_deb_path"]
+    url = "http://127.0.0.1:%d/%s" % (running_lab.state["mirror"]["port"], path)
+    with urllib.request.urlopen(url + ".sha256") as answer:
+        published = answer.read().decode().split()[0]
+
+    def served():
+        with urllib.request.urlopen(url) as answer:
+            return hashlib.sha256(answer.read()).hexdigest()
+
+    assert served() == published
+    assert lab("mirror", "tamper", path).returncode == 0
+    try:
+        assert served() != published
+    finally:
+        repaired = lab("mirror", "repair", path)
+    assert repaired.returncode == 0, repaired.stderr
+    assert served() == published
+    assert lab("mirror", "repair", path).returncode == 1  # nothing to repair: said so, nothing changed
 
 
 def test_agents_install_register_and_join(running_lab, request):

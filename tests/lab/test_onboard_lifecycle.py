@@ -15,23 +15,20 @@ Everything is read back from the emulator (boto3) and the hosts (SSH), never fro
 """
 
 import json
-import os
-import subprocess
 import time
 
 import pytest
-import yaml
 from emulator.client import LabClient
 
 from labctl.testing import changed
+from labctl.testing import local_id
 from labctl.testing import needs_lab
 from labctl.testing import recap
 from labctl.testing import report
+from labctl.testing import run_onboard
+from labctl.testing import site_inventory
 from labctl.testing import two_hosts
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-ANSIBLE_PLAYBOOK = os.path.join(REPO, ".venv", "bin", "ansible-playbook")
-PLAYBOOK = os.path.join(REPO, "playbooks", "onboard.yml")
 SITE_CLUSTER = "onprem-life"
 MOVED_CLUSTER = "onprem-life-b"
 
@@ -51,29 +48,11 @@ def running_lab(request):
 
 def inventory(running_lab, name, host_vars=None):
     """The lab's inventory with the site's cluster as a group variable and per-host overrides."""
-    with open(running_lab.inventory_path, encoding="utf-8") as handle:
-        data = yaml.safe_load(handle)
-    data["all"]["vars"]["ecs_anywhere_cluster"] = SITE_CLUSTER
-    hosts = data["all"]["children"]["ecs_anywhere_hosts"]["hosts"]
-    for host, values in (host_vars or {}).items():
-        hosts[host] = dict(hosts.get(host) or {}, **values)
-    path = os.path.join(os.path.dirname(running_lab.inventory_path), "inventory-lifecycle-%s.yml" % name)
-    with open(path, "w", encoding="utf-8") as handle:
-        yaml.safe_dump(data, handle)
-    return path
+    return site_inventory(running_lab, "lifecycle", SITE_CLUSTER, name, host_vars)
 
 
-def onboard(running_lab, inventory_path, *options):
-    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
-    command = [ANSIBLE_PLAYBOOK, "-i", inventory_path, PLAYBOOK] + list(options)
-    result = subprocess.run(command, env=env, capture_output=True, text=True, check=False, timeout=1800)
-    return result.stdout + result.stderr, result.returncode
-
-
-def local_id(running_lab, host):
-    """The mi- id in the host's own SSM vault (read as root on the host)."""
-    vault = running_lab.ssh(host, "cat /var/lib/amazon/ssm/Vault/Store/RegistrationKey")
-    return json.loads(vault)["instanceID"]
+def onboard(_running_lab, inventory_path, *options):
+    return run_onboard(inventory_path, *options)
 
 
 def managed(running_lab):

@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""``tests/lab/lab setup | up [--hosts N] [--release R,R] [--region R] | status | inventory [-o FILE] | down``."""
+"""``tests/lab/lab setup | up [--hosts N] [--release R,R] [--region R] | status | inventory [-o FILE] | down``,
+``tests/lab/lab proxy stop|start`` (a site proxy outage), ``tests/lab/lab mirror tamper|repair FILE``."""
 
 import argparse
 import concurrent.futures
@@ -312,6 +313,58 @@ def cmd_inventory(args):
     return 0
 
 
+# --- faults: the site proxy down, a tampered file on the mirror ------------------------------------------------
+
+
+def _running_state():
+    state = load_state()
+    if not state or not _alive(state):
+        raise LabError("the lab is not up (run `lab up`)")
+    return state
+
+
+def cmd_proxy(args):
+    """A site proxy outage and its end. Stands in for the site's forward proxy (squid and the like) going down: its
+    process stops, so the hosts' connections to <gateway>:3128 are refused -- what every client behind it (apt, the
+    agents' Go HTTP clients, Ansible's downloads) then meets. Stopped by the PID `lab up` recorded, after checking it is
+    still the proxy (never by name); started again with the same addresses, routes and password."""
+    lock = _lock()
+    try:
+        state = _running_state()
+        proxy = state.get("proxy") or {}
+        running = is_ours(proxy.get("pid"), proxy.get("marker", "\0"))
+        if args.action == "stop":
+            if running:
+                stop_pid(proxy["pid"], proxy["marker"])
+                say("site proxy stopped (pid %s): the hosts have no way out until `lab proxy start`", proxy["pid"])
+            else:
+                say("the site proxy is not running")
+        elif running:
+            say("the site proxy is running (pid %s)", proxy["pid"])
+        else:
+            _start_proxy(state)
+            say("site proxy started (pid %s)", state["proxy"]["pid"])
+    finally:
+        lock.close()
+    return 0
+
+
+def cmd_mirror(args):
+    """A tampered file on the artifact mirror, and the mirror repaired (labctl.packages.tamper / repair)."""
+    lock = _lock()
+    try:
+        state = _running_state()
+        if args.action == "tamper":
+            packages.tamper(state, args.path)
+            say("%s tampered with on the mirror (its signature no longer matches)", args.path)
+        else:
+            packages.repair(state, args.path)
+            say("%s repaired on the mirror", args.path)
+    finally:
+        lock.close()
+    return 0
+
+
 # --- down ------------------------------------------------------------------------------------------------------
 
 
@@ -379,6 +432,15 @@ def main(argv=None):
     inv.add_argument("-o", "--output", help="file to write (default: standard output)")
     inv.set_defaults(func=cmd_inventory)
     sub.add_parser("down", help="stop and remove everything `up` started and made").set_defaults(func=cmd_down)
+    proxy = sub.add_parser("proxy", help="stop the site proxy (an outage) or start it again")
+    proxy.add_argument("action", choices=("stop", "start"))
+    proxy.set_defaults(func=cmd_proxy)
+    mirror = sub.add_parser("mirror", help="tamper with a file on the artifact mirror, or repair it")
+    mirror.add_argument("action", choices=("tamper", "repair"))
+    mirror.add_argument(
+        "path", help="the file's path in the mirror, e.g. amazon-ecs-agent-eu-west-1/amazon-ecs-init-latest.amd64.deb"
+    )
+    mirror.set_defaults(func=cmd_mirror)
     args = parser.parse_args(argv)
     if os.geteuid() != 0 and args.command != "inventory":
         say("the lab needs root (debootstrap, systemd-nspawn, ip)")

@@ -26,6 +26,7 @@ import zipapp
 
 from labctl.common import LAB_DIR
 from labctl.common import STATE_DIR
+from labctl.common import LabError
 from labctl.common import run
 
 STANDINS = os.path.join(LAB_DIR, "standins")
@@ -351,3 +352,42 @@ def publish_release(state, agent, version, broken=None, latest=False):
     os.unlink(deb)
     _checksums(mirror, placed)
     return version if agent == "ssm" else version + "-1"
+
+
+#: Where tamper() keeps a file's good copy, under the mirror's state (not served: outside the mirror's root).
+TAMPER_DIR = os.path.join(STATE_DIR, "tampered")
+
+
+def _mirror_file(state, path):
+    mirror = os.path.realpath(state["mirror"]["root"])
+    full = os.path.realpath(os.path.join(mirror, path))
+    if not full.startswith(mirror + os.sep) or not os.path.isfile(full):
+        raise LabError("%s is not a file on the mirror (%s)" % (path, mirror))
+    return full, os.path.join(TAMPER_DIR, os.path.relpath(full, mirror))
+
+
+def tamper(state, path):
+    """Replace the file at ``path`` (relative to the mirror's root) with a modified copy and leave its detached
+    signature, ``.sha256`` and ``SHA256SUMS`` line as they were: a package altered on the mirror or on its way (a
+    compromised or corrupt mirror, a caching proxy serving a damaged copy). What AWS's installer guards against by
+    checking the package against its detached signature before installing it (ecs-anywhere-install.sh,
+    ``ssm-agent-signature-verify`` / ``ecs-init-signature-verify``: ``gpg --verify "$1" "$2"``, and it stops when that
+    fails). The file stays a package dpkg-deb reads, of the same name and version (a byte is appended after its last
+    ar member), so only the signature tells. The good copy is kept for repair()."""
+    full, kept = _mirror_file(state, path)
+    if not os.path.exists(kept):
+        os.makedirs(os.path.dirname(kept), exist_ok=True)
+        shutil.copy2(full, kept)
+    with open(full, "ab") as handle:
+        handle.write(b"\n")
+    return full
+
+
+def repair(state, path):
+    """Put the good copy tamper() kept back in place (the mirror repaired, with the same name, as a site republishes
+    it)."""
+    full, kept = _mirror_file(state, path)
+    if not os.path.exists(kept):
+        raise LabError("%s was not tampered with (no good copy in %s)" % (path, TAMPER_DIR))
+    os.replace(kept, full)
+    return full

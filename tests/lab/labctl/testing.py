@@ -16,6 +16,11 @@ import yaml
 from labctl.common import STATE_DIR
 
 LAB = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "lab")
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+# LAB_ANSIBLE_PLAYBOOK runs the lab's playbook tests with another ansible-core (the lowest meta/runtime.yml claims, in
+# a venv of its own: README, "The fault suite").
+ANSIBLE_PLAYBOOK = os.environ.get("LAB_ANSIBLE_PLAYBOOK") or os.path.join(REPO, ".venv", "bin", "ansible-playbook")
+ONBOARD = os.path.join(REPO, "playbooks", "onboard.yml")
 
 
 def lab(*args, timeout=600):
@@ -39,6 +44,35 @@ def recap(output):
         if len(parts) > 2 and parts[1] == ":" and parts[2].startswith("ok="):
             found[parts[0]] = {k: int(v) for k, v in (p.split("=") for p in parts[2:])}
     return found
+
+
+def site_inventory(running_lab, prefix, cluster, name, host_vars=None):
+    """The lab's inventory with ``cluster`` as the site's ecs_anywhere_cluster and per-host overrides, written next to
+    the lab's as ``inventory-<prefix>-<name>.yml``; returns its path."""
+    with open(running_lab.inventory_path, encoding="utf-8") as handle:
+        data = yaml.safe_load(handle)
+    data["all"]["vars"]["ecs_anywhere_cluster"] = cluster
+    hosts = data["all"]["children"]["ecs_anywhere_hosts"]["hosts"]
+    for host, values in (host_vars or {}).items():
+        hosts[host] = dict(hosts.get(host) or {}, **values)
+    path = os.path.join(os.path.dirname(running_lab.inventory_path), "inventory-%s-%s.yml" % (prefix, name))
+    with open(path, "w", encoding="utf-8") as handle:
+        yaml.safe_dump(data, handle)
+    return path
+
+
+def run_onboard(inventory_path, *options, playbook=ONBOARD):
+    """ansible-playbook ``playbook`` (onboard.yml) on ``inventory_path``; returns (stdout + stderr, exit code)."""
+    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
+    command = [ANSIBLE_PLAYBOOK, "-i", inventory_path, playbook] + list(options)
+    result = subprocess.run(command, env=env, capture_output=True, text=True, check=False, timeout=1800)
+    return result.stdout + result.stderr, result.returncode
+
+
+def local_id(running_lab, host):
+    """The mi- id in the host's own SSM vault (read as root on the host)."""
+    vault = running_lab.ssh(host, "cat /var/lib/amazon/ssm/Vault/Store/RegistrationKey")
+    return json.loads(vault)["instanceID"]
 
 
 def changed(output):
