@@ -73,7 +73,7 @@ ansible_facts:
             - The SSM agent's registration; C(state) is V(registered), V(absent) or V(unreadable).
             - C(interrupted) is V(true) when it is absent but the agent's vault holds a private key without an instance
               id, as the agent leaves it when stopped between C(RegisterManagedInstance) and saving the id (killed
-              while registering, or refused by SSM): SSM may hold a managed instance the host never kept.
+              while registering, or refused by SSM); SSM may then hold a managed instance the host never kept.
           type: dict
           sample: {"state": "registered", "instance_id": "mi-0123456789abcdef0", "region": "eu-west-1", "detail": "",
                    "interrupted": false}
