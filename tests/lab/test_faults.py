@@ -382,7 +382,7 @@ def onboard_expiring_after_first_registration(running_lab, inventory_path, *opti
                     error_message="Activation %s has expired." % expired,
                 )
             time.sleep(0.05)
-        output, _ = proc.communicate(timeout=max(1, deadline - time.monotonic()))
+        output = proc.communicate(timeout=max(1, deadline - time.monotonic()))[0]
     return output, proc.returncode, expired
 
 
