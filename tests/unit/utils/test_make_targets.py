@@ -58,17 +58,11 @@ def test_make_test_runs_molecule_with_the_lab_and_molecule_every_scenario():
     assert test.returncode == 0, test.stderr
     assert "run_stages.py lint sanity units integration lab+molecule package" in test.stdout, test.stdout
     molecule = subprocess.run(
-        ["make", "-n", "--no-print-directory", "molecule"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
+        ["make", "-n", "--no-print-directory", "molecule"], cwd=ROOT, env=env, capture_output=True, text=True, check=False
     )
     assert molecule.returncode == 0, molecule.stderr
     scenarios = sorted(
-        name
-        for name in os.listdir(os.path.join(ROOT, "extensions", "molecule"))
+        name for name in os.listdir(os.path.join(ROOT, "extensions", "molecule"))
         if os.path.isfile(os.path.join(ROOT, "extensions", "molecule", name, "molecule.yml")) and name != "default"
     )
     ordered = molecule.stdout.split("for scenario in ")[1].split(";")[0].split()
