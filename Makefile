@@ -7,6 +7,9 @@ PYTHON ?= python3
 VENV := $(CURDIR)/.venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.setup-done
+# A second controller: the lowest ansible-core meta/runtime.yml claims (2.17), pinned in requirements-2.17.txt.
+VENV217 := $(CURDIR)/.venv-2.17
+STAMP217 := $(VENV217)/.setup-done
 COLLECTIONS := $(VENV)/collections
 COLLECTION := $(COLLECTIONS)/ansible_collections/ecs_anywhere/fleet
 
@@ -15,7 +18,8 @@ export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export PYTHONPATH := $(COLLECTIONS)
 export ANSIBLE_TEST_CONTENT_ROOT := $(COLLECTION)
 
-.PHONY: help setup demo demo-down docs test lint sanity units integration lab faults molecule build package mutation breakages clean
+.PHONY: help setup demo demo-down docs test lint sanity units integration lab faults molecule build package mutation breakages clean \
+	setup-217 lab-217
 
 help:  ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -65,6 +69,18 @@ faults: setup  ## The fault suite alone (issue 12): each fault injected on the l
 	tests/lab/lab setup
 	pytest -q tests/lab/test_faults.py
 
+setup-217: $(STAMP217)  ## .venv-2.17: ansible-core 2.17 (the lowest the collection claims) beside .venv (pip cache; fast when present)
+
+$(STAMP217): requirements-2.17.txt
+	@[ -x $(VENV217)/bin/python ] || $(PYTHON) -m venv $(VENV217)
+	$(VENV217)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-2.17.txt
+	@touch $@
+
+# The collections (amazon.aws, this tree) come from .venv/collections either way; only ansible-playbook differs.
+lab-217: setup setup-217  ## The lab onboarding and the whole fault suite with ansible-core 2.17 as the controller (root)
+	tests/lab/lab setup
+	LAB_ANSIBLE_PLAYBOOK=$(VENV217)/bin/ansible-playbook LAB_FAULTS=all pytest -q tests/lab/test_onboard.py tests/lab/test_faults.py
+
 # One lab (its own state directory) for every scenario, run in the order of a host's life so that each scenario's
 # prepare finds its hosts ready (every scenario also runs alone: `make molecule MOLECULE_SCENARIOS=docker`; or
 # `molecule test --all`, which brings the lab up and down through the `default` scenario). `lab down` runs on every
@@ -108,4 +124,4 @@ breakages: setup  ## The issue-9 deliberate breakages, each on a scratch copy: t
 	$(PY) tests/utils/breakages.py
 
 clean:  ## Remove the virtualenv and test output
-	rm -rf $(VENV) tests/output .pytest_cache
+	rm -rf $(VENV) $(VENV217) tests/output .pytest_cache

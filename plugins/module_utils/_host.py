@@ -50,8 +50,14 @@ def ssm_registration(root=""):
     state is ``registered``, ``absent`` (no file, or emptied by ``amazon-ssm-agent -register -clear``)
     or ``unreadable`` (permission denied or not JSON): a registration that could not be read must
     never be overwritten by ``-register -y``.
+
+    ``interrupted``: absent, but the vault holds a private key without an instance id -- what
+    aws/amazon-ssm-agent core/agent_parser.go registerManagedInstance leaves when it stops after saving
+    the new key (UpdateServerInfo("", "", privateKey, keyType)) and before saving the id SSM returned:
+    killed while registering (SSM may hold a managed instance the host never kept), or a registration
+    SSM refused. ``-register -clear`` empties the key too (clearRegistration: UpdateServerInfo("", "", "", "")).
     """
-    result = {"state": "absent", "instance_id": "", "region": "", "detail": ""}
+    result = {"state": "absent", "instance_id": "", "region": "", "detail": "", "interrupted": False}
     try:
         text = _read(REGISTRATION_KEY, root)
     except FileNotFoundError:
@@ -69,6 +75,7 @@ def ssm_registration(root=""):
         return result
     instance_id = data.get("instanceID") or ""
     if not instance_id:
+        result["interrupted"] = bool(data.get("privateKey"))
         return result
     if not MANAGED_INSTANCE_ID.match(instance_id):
         result.update(state="unreadable", detail="%s names no managed instance id" % REGISTRATION_KEY)
@@ -108,12 +115,15 @@ def credential_profiles(path, root=""):
     return [m.group(1).strip() for m in re.finditer(r"(?m)^\s*\[([^\]]+)\]\s*$", text)]
 
 
-def credential_conflicts(registration_state, root=""):
+def credential_conflicts(registration_state, root="", interrupted=False):
     """Local AWS credentials that the agents would take instead of the instance role's.
 
     Each finding is ``{"where", "what"}``, names only (never a value). The SSM agent shares the role's
     rotating credentials as profile ``default`` of root's ``~/.aws/credentials``; before registration
     a ``default`` profile there is somebody else's and would be overwritten, then used by both agents.
+    After an ``interrupted`` registration (see ``ssm_registration``) it is the agent's own, from the
+    identity the host had before (a re-registration cleared with ``-register -clear`` that did not
+    complete): this check let the host register then, and the next registration overwrites it.
     """
     findings = []
     environment = env_file("/etc/environment", root)
@@ -125,7 +135,7 @@ def credential_conflicts(registration_state, root=""):
         for name in CREDENTIAL_VARIABLES[:3]:
             if config.get(name):
                 findings.append({"where": path, "what": name})
-    if registration_state == "absent":
+    if registration_state == "absent" and not interrupted:
         for path in ("/root/.aws/credentials",):
             if "default" in credential_profiles(path, root):
                 findings.append({"where": path, "what": "profile default"})

@@ -69,9 +69,14 @@ ansible_facts:
           sample: {"id": "debian", "id_like": [], "version_id": "12", "pretty_name": "Debian GNU/Linux 12 (bookworm)",
                    "architecture": "x86_64", "systemd": true, "package_managers": ["apt"]}
         ssm_registration:
-          description: The SSM agent's registration; C(state) is V(registered), V(absent) or V(unreadable).
+          description:
+            - The SSM agent's registration; C(state) is V(registered), V(absent) or V(unreadable).
+            - C(interrupted) is V(true) when it is absent but the agent's vault holds a private key without an instance
+              id, as the agent leaves it when stopped between C(RegisterManagedInstance) and saving the id (killed
+              while registering, or refused by SSM); SSM may then hold a managed instance the host never kept.
           type: dict
-          sample: {"state": "registered", "instance_id": "mi-0123456789abcdef0", "region": "eu-west-1", "detail": ""}
+          sample: {"state": "registered", "instance_id": "mi-0123456789abcdef0", "region": "eu-west-1", "detail": "",
+                   "interrupted": false}
         ssm_agent:
           description: How the SSM agent is installed; C(snap) when Ubuntu's snap provides it, whose unit and binary
             are then used instead of the C(.deb).
@@ -208,7 +213,9 @@ def main():
         "ssm_agent": ssm_agent(module),
         "packages": packages(module),
         "ecs_cluster": _host.env_file(_host.ECS_CONFIG).get("ECS_CLUSTER", ""),
-        "credential_conflicts": _host.credential_conflicts(registration["state"]),
+        "credential_conflicts": _host.credential_conflicts(
+            registration["state"], interrupted=registration["interrupted"]
+        ),
         "gpu": _host.gpu(run),
         "ca_bundle": _host.ca_bundle(),
         "ip_compatibility": _host.ip_compatibility(),

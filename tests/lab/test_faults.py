@@ -451,3 +451,143 @@ def test_a_hung_host_times_out_alone(running_lab):
     assert "Finished: %s." % first in output
 
     heal(running_lab)
+
+
+# ---------------------------------------------------------------- issue 12: duplicate managed instance (i12-dup)
+
+# What a host that is re-imaged (or killed and restored from an old disk) keeps of its onboarding: nothing of its SSM
+# registration, the credentials its agent shared and its ECS state. Its old managed instance stops pinging.
+LOSE_REGISTRATION = """
+systemctl stop ecs amazon-ssm-agent
+rm -rf /var/lib/amazon/ssm/Vault /var/lib/amazon/ssm/registration /root/.aws /var/lib/ecs/data
+"""
+
+# What a run killed while `amazon-ssm-agent -register` ran leaves on the host: aws/amazon-ssm-agent
+# core/agent_parser.go registerManagedInstance saves the new private key with an empty instance id
+# (UpdateServerInfo("", "", privateKey, keyType)), calls RegisterManagedInstance, and only then saves the id SSM
+# returned (UpdateServerInfo(managedInstanceID, region, ...)) and the registration file. Killed between the two:
+# SSM has a managed instance whose id the host never kept, and the agent never ran with it (no ping).
+INTERRUPTED_REGISTRATION = """
+set -a; . /etc/systemd/system/amazon-ssm-agent.service.d/http-proxy.env; set +a  # the site's proxy, as the role's
+amazon-ssm-agent -register -code {code} -id {activation_id} -region {region} -y >/dev/null
+python3 - <<'PY'
+import json
+path = "/var/lib/amazon/ssm/Vault/Store/RegistrationKey"
+with open(path) as handle:
+    vault = json.load(handle)
+print(vault["instanceID"])
+vault["instanceID"], vault["region"] = "", ""
+with open(path, "w") as handle:
+    json.dump(vault, handle)
+PY
+rm -f /var/lib/amazon/ssm/registration
+"""
+
+
+def interrupted_registration(running_lab, host):
+    """The effect of a run killed mid-registration on `host`: a managed instance of the collection's instance role that
+    the host does not know (returned), its activation deleted by the killed run's last play."""
+    ssm = running_lab.aws("ssm")
+    activation = ssm.create_activation(IamRole="ECSAnywhereRole", RegistrationLimit=1)
+    script = INTERRUPTED_REGISTRATION.format(
+        code=activation["ActivationCode"],
+        activation_id=activation["ActivationId"],
+        region=running_lab.controller["aws_region"],
+    )
+    orphan = running_lab.ssh(host, script).strip().splitlines()[-1]
+    ssm.delete_activation(ActivationId=activation["ActivationId"])
+    return orphan
+
+
+def managed_instances(running_lab):
+    return {
+        i["InstanceId"]: i for i in running_lab.aws("ssm").describe_instance_information()["InstanceInformationList"]
+    }
+
+
+@full_suite_only
+def test_a_host_that_lost_its_registration_ends_with_one_managed_instance(running_lab):
+    """The second host is re-imaged (its old managed instance stops pinging), then the run that re-onboards it is
+    killed while the agent registers (a second managed instance the host never kept). The next run registers it a
+    third time and deregisters the two it left behind, saying which and why; the first host is left alone."""
+    first, second = running_lab.first, running_lab.second
+    kept = local_id(running_lab, first)
+    old = local_id(running_lab, second)
+    running_lab.ssh(second, LOSE_REGISTRATION)
+    region = running_lab.controller["aws_region"]
+    running_lab.emulator.set_ping([old], seconds_ago=3600, region=region)  # it stopped pinging an hour ago
+    orphan = interrupted_registration(running_lab, second)
+    # The fault is real: SSM holds three managed instances of the second host's, two it does not know.
+    instances = managed_instances(running_lab)
+    assert {old, orphan, kept} <= set(instances) and len(instances) == 3, instances
+    assert instances[old]["PingStatus"] == "ConnectionLost" and instances[orphan]["PingStatus"] == "ConnectionLost"
+    assert "ComputerName" not in instances[orphan] and instances[old]["ComputerName"] == second
+
+    output, code = onboard(running_lab, inventory(running_lab, "site"))
+    assert code == 0, "\n".join(line for line in output.splitlines() if re.search(r"fatal|FAILED|msg", line))
+    assert_healed(running_lab)
+
+    instances = managed_instances(running_lab)
+    assert old not in instances and orphan not in instances, instances
+    assert local_id(running_lab, first) == kept
+    assert "%s: deregistered %s" % (second, old) in output, output[-6000:]
+    assert "%s: deregistered %s" % (second, orphan) in output, output[-6000:]
+    assert "same computer name" in output and "never connected" in output
+
+
+# ---------------------------------------------------------------- issue 12: activation expiring mid-run (i12-dup)
+
+
+def onboard_expiring_after_first_registration(running_lab, inventory_path, *options):
+    """onboard.yml, whose activation "expires" as soon as one host has registered with it: from then on SSM answers
+    RegisterManagedInstance with ActivationExpired (the emulator's fault API, in the shape the emulator's own expiry
+    gives: tests/lab/emulator/ssm/models.py, the code aws/eks-hybrid's nodeadm matches and aws/amazon-ssm-agent#134
+    shows). The call log is polled while the playbook runs; `-f 1` makes the hosts register one after the other."""
+    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
+    command = [ANSIBLE_PLAYBOOK, "-i", inventory_path, PLAYBOOK, "-f", "1"] + list(options)
+    with subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as proc:
+        expired = None
+        deadline = time.monotonic() + 1800
+        while expired is None and proc.poll() is None and time.monotonic() < deadline:
+            registered = running_lab.emulator.calls(operation="RegisterManagedInstance")
+            if any(call["status"] == 200 for call in registered):
+                live = [a["ActivationId"] for a in live_activations(running_lab)]
+                expired = live[0] if live else "?"
+                running_lab.emulator.set_fault(
+                    "ssm:RegisterManagedInstance",
+                    error="ActivationExpired",
+                    error_message="Activation %s has expired." % expired,
+                )
+            time.sleep(0.05)
+        output = proc.communicate(timeout=max(1, deadline - time.monotonic()))[0]
+    return output, proc.returncode, expired
+
+
+@full_suite_only
+def test_an_activation_expiring_mid_run_fails_the_host_it_did_not_register_and_the_next_run_heals(running_lab):
+    """Both hosts need an activation (their managed instances were deregistered); it expires after the first has
+    registered with it and before the second does. The second fails naming itself and the expiry, the run deletes the
+    activation and says a re-run picks the host up; the re-run (no fault) registers it with a new activation."""
+    deregister(running_lab, running_lab.first)
+    deregister(running_lab, running_lab.second)
+    running_lab.emulator.clear_calls()
+    try:
+        output, code, expired = onboard_expiring_after_first_registration(running_lab, inventory(running_lab, "site"))
+    finally:
+        running_lab.emulator.clear_faults()
+
+    assert code != 0 and expired not in (None, "?"), output[-6000:]
+    counts = recap(output)
+    failed = sorted(host for host in running_lab.hosts if counts[host]["failed"])
+    assert len(failed) == 1, counts
+    late = failed[0]
+    assert "amazon-ssm-agent -register failed on %s" % late in output, output[-6000:]
+    assert "ActivationExpired: Activation %s has expired." % expired in output
+    assert "Did not finish: %s (failed or unreachable: see their errors above; a re-run picks them up)" % late in output
+    assert live_activations(running_lab) == []
+    registrations = running_lab.emulator.calls(operation="RegisterManagedInstance")
+    assert [c["status"] for c in registrations] == [200, 400], registrations
+
+    output = heal(running_lab)
+
+    assert ": deregistered mi-" not in output  # the refused registration left nothing behind in SSM

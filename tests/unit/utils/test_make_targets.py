@@ -67,3 +67,25 @@ def test_make_test_runs_molecule_with_the_lab_and_molecule_every_scenario():
     )
     ordered = molecule.stdout.split("for scenario in ")[1].split(";")[0].split()
     assert sorted(ordered) == scenarios, "make molecule must run every scenario (%s), runs %s" % (scenarios, ordered)
+
+
+def test_lab_217_runs_the_lab_onboarding_and_the_fault_suite_with_the_2_17_venv():
+    """`make lab-217` builds .venv-2.17 from requirements-2.17.txt (ansible-core 2.17, the lowest meta/runtime.yml
+    claims) and runs the lab tests with its ansible-playbook."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LAB_", "MAKE"))}
+    proc = subprocess.run(
+        ["make", "-n", "-B", "--no-print-directory", "lab-217"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "-r requirements-2.17.txt" in proc.stdout, proc.stdout
+    assert "LAB_ANSIBLE_PLAYBOOK=%s/.venv-2.17/bin/ansible-playbook LAB_FAULTS=all" % ROOT in proc.stdout, proc.stdout
+    with open(os.path.join(ROOT, "requirements-2.17.txt"), encoding="utf-8") as handle:
+        pins = [line.strip() for line in handle if line.strip() and not line.startswith("#")]
+    assert "ansible-core==2.17.14" in pins and all("==" in pin for pin in pins), pins
+    with open(os.path.join(ROOT, "meta", "runtime.yml"), encoding="utf-8") as handle:
+        assert 'requires_ansible: ">=2.17.0"' in handle.read()

@@ -69,6 +69,11 @@ def test_credential_conflicts_name_places_never_values(tmp_path):
     assert {"where": "/root/.aws/credentials", "what": "profile default"} not in _host.credential_conflicts(
         "registered", str(tmp_path)
     )
+    # So it is after a re-registration that cleared the vault and was interrupted (its key saved, no id yet); the
+    # variables set elsewhere are still somebody else's.
+    found = _host.credential_conflicts("absent", str(tmp_path), interrupted=True)
+    assert {"where": "/root/.aws/credentials", "what": "profile default"} not in found
+    assert {"where": "/etc/environment", "what": "AWS_ACCESS_KEY_ID"} in found
 
 
 def test_os_release_and_ca_bundle(tmp_path):
@@ -216,3 +221,20 @@ def test_ecs_agent_metadata(answer, expected):
         return answer
 
     assert _host.ecs_agent_metadata(fetch) == expected
+
+
+@pytest.mark.parametrize(
+    "vault, interrupted",
+    [
+        # core/agent_parser.go registerManagedInstance, before RegisterManagedInstance: the key, no id yet.
+        ({"instanceID": "", "region": "", "privateKey": KEY}, True),
+        # clearRegistration: UpdateServerInfo("", "", "", "") -- nothing pending.
+        ({"instanceID": "", "region": "", "privateKey": ""}, False),
+        ({"instanceID": "mi-0123456789abcdef0", "region": "eu-west-1", "privateKey": KEY}, False),
+    ],
+)
+def test_an_interrupted_registration_is_told_apart_from_a_cleared_one(tmp_path, vault, interrupted):
+    write(tmp_path, _host.REGISTRATION_KEY, json.dumps(vault))
+    found = _host.ssm_registration(str(tmp_path))
+    assert found["interrupted"] is interrupted
+    assert KEY not in json.dumps(found)
