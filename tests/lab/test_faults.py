@@ -62,12 +62,6 @@ AGENT_OPERATIONS = (
 pytestmark = needs_lab
 
 
-def full_suite_only(test):
-    """Kept for tests written when only the first test ran in `make lab` (LAB_FAULTS=all ran the rest): every test of
-    the suite runs now."""
-    return test
-
-
 @pytest.fixture(scope="module")
 def running_lab(request):
     """Two fresh hosts, not onboarded yet: the first test onboards them (under throttling)."""
@@ -505,7 +499,6 @@ def managed_instances(running_lab):
     }
 
 
-@full_suite_only
 def test_a_host_that_lost_its_registration_ends_with_one_managed_instance(running_lab):
     """The second host is re-imaged (its old managed instance stops pinging), then the run that re-onboards it is
     killed while the agent registers (a second managed instance the host never kept). The next run registers it a
@@ -563,7 +556,6 @@ def onboard_expiring_after_first_registration(running_lab, inventory_path, *opti
     return output, proc.returncode, expired
 
 
-@full_suite_only
 def test_an_activation_expiring_mid_run_fails_the_host_it_did_not_register_and_the_next_run_heals(running_lab):
     """Both hosts need an activation (their managed instances were deregistered); it expires after the first has
     registered with it and before the second does. The second fails naming itself and the expiry, the run deletes the
