@@ -12,7 +12,8 @@ SSM holds a managed instance the host never kept, and the host's vault a key wit
 What links a left-behind instance to a host, from SSM's public API alone (DescribeInstanceInformation):
 
 * ``ComputerName``, the fully qualified host name the agent reports with every ping: an instance that pinged as the
-  host did and is no longer Online;
+  host did and is no longer Online -- unless both report an ``IPAddress`` and they differ (cloned machines often share
+  a default host name: such an instance is only reported as left alone);
 * for a host whose vault shows an interrupted registration (a key without an id), an instance that never connected
   (no ping, no computer name) and whose activation is gone (deleted or expired): no run can still be registering with
   it, so no host is about to start with that instance.
@@ -78,7 +79,7 @@ def _record(info, host, reason):
 
 def find(candidates, hosts, known_ids, live_activation_ids=None):
     """Split ``candidates`` (DescribeInstanceInformation records, not Online, of the role) into duplicates of
-    ``hosts`` (dicts name, instance_id, computer_name, interrupted: the hosts that registered anew) and instances
+    ``hosts`` (dicts name, instance_id, computer_name, ip_address, interrupted: the hosts that registered anew) and instances
     left alone for a reason worth telling. ``known_ids``: instances some host holds (never touched).
     ``live_activation_ids``: activations that still exist (None: not looked up yet). Returns (duplicates, kept)."""
     known = set(known_ids) | {h["instance_id"] for h in hosts}
@@ -86,6 +87,7 @@ def find(candidates, hosts, known_ids, live_activation_ids=None):
     for host in hosts:
         if host.get("computer_name"):
             by_name.setdefault(host["computer_name"].lower(), []).append(host["name"])
+    addresses = {h["name"]: h.get("ip_address") or "" for h in hosts}
     interrupted = sorted(h["name"] for h in hosts if h.get("interrupted"))
     duplicates, kept = [], []
     for info in sorted(candidates, key=lambda i: i["InstanceId"]):
@@ -94,7 +96,17 @@ def find(candidates, hosts, known_ids, live_activation_ids=None):
         name = info.get("ComputerName") or ""
         if name:
             owners = by_name.get(name.lower(), [])
-            if len(owners) == 1:
+            address, owner_address = info.get("IPAddress"), addresses.get(owners[0]) if len(owners) == 1 else None
+            if len(owners) == 1 and address and owner_address and address != owner_address:
+                kept.append(
+                    _record(
+                        info,
+                        owners[0],
+                        "same computer name %s, but it reported the address %s and the host now reports %s: it may be"
+                        " another machine with the same name" % (name, address, owner_address),
+                    )
+                )
+            elif len(owners) == 1:
                 duplicates.append(
                     _record(
                         info,

@@ -19,7 +19,8 @@ description:
     registered with O(iam_role) that are not Online and that no host holds (O(known_instance_ids)), by what links them
     to a host in SSM's public API, either of these.
   - An instance whose C(ComputerName) (the fully qualified host name the agent reports with each ping) is the one the
-    host's new instance reports;
+    host's new instance reports, unless both report an C(IPAddress) and the two differ (cloned machines often share a
+    default host name): that one is only listed in RV(kept);
   - For a host whose SSM vault showed an interrupted registration (O(hosts[].interrupted)), an instance that never
     connected (no ping) and whose activation is deleted or expired, so that no run can still be registering with it.
   - Never reports an Online instance, one of another instance role, or one two hosts of O(hosts) could both own (that
@@ -51,6 +52,12 @@ options:
         required: true
       computer_name:
         description: The computer name its new managed instance reports (empty when it has not pinged yet).
+        type: str
+        default: ""
+      ip_address:
+        description:
+          - The IP address its new managed instance reports (empty when it has not pinged yet). An instance with the
+            same computer name that reported another address is not taken for this host's.
         type: str
         default: ""
       interrupted:
@@ -189,6 +196,7 @@ def main():
                 name=dict(type="str", required=True),
                 instance_id=dict(type="str", required=True),
                 computer_name=dict(type="str", default=""),
+                ip_address=dict(type="str", default=""),
                 interrupted=dict(type="bool", default=False),
             ),
         ),

@@ -15,17 +15,25 @@ HELD = "mi-0000000000000000c"
 PINGED = datetime.datetime(2026, 11, 29, 6, 0, tzinfo=datetime.timezone.utc)
 
 
-def info(instance_id, computer_name=None, ping="ConnectionLost", pinged=True, activation="act-old"):
+def info(instance_id, computer_name=None, ping="ConnectionLost", pinged=True, activation="act-old", address=None):
     record = {"InstanceId": instance_id, "PingStatus": ping, "ActivationId": activation, "RegistrationDate": PINGED}
     if computer_name:
         record["ComputerName"] = computer_name
+    if address:
+        record["IPAddress"] = address
     if pinged:
         record["LastPingDateTime"] = PINGED
     return record
 
 
-def host(name, instance_id=NEW, computer_name="", interrupted=False):
-    return {"name": name, "instance_id": instance_id, "computer_name": computer_name, "interrupted": interrupted}
+def host(name, instance_id=NEW, computer_name="", interrupted=False, address=""):
+    return {
+        "name": name,
+        "instance_id": instance_id,
+        "computer_name": computer_name,
+        "ip_address": address,
+        "interrupted": interrupted,
+    }
 
 
 def test_an_instance_that_pinged_with_the_host_s_computer_name_is_its_duplicate():
@@ -66,3 +74,13 @@ def test_a_never_connected_instance_is_a_duplicate_only_of_an_interrupted_regist
 
     found, kept = _duplicates.find(candidates, interrupted, [], {"act-gone"})
     assert found == [] and "still live" in kept[0]["reason"]
+
+
+def test_a_same_named_instance_that_reported_another_address_is_left_alone_and_said_so():
+    """Cloned machines often keep a default host name: the name alone does not make an offline machine this host's."""
+    node = host("node1", computer_name="localhost.localdomain", address="192.0.2.10")
+    found, kept = _duplicates.find([info(OLD, "localhost.localdomain", address="192.0.2.77")], [node], [])
+    assert found == [] and [(k["host"], k["instance_id"]) for k in kept] == [("node1", OLD)]
+    assert "192.0.2.77" in kept[0]["reason"] and "192.0.2.10" in kept[0]["reason"]
+    found, kept = _duplicates.find([info(OLD, "localhost.localdomain", address="192.0.2.10")], [node], [])
+    assert [(d["host"], d["instance_id"]) for d in found] == [("node1", OLD)] and kept == []
