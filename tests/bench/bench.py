@@ -43,7 +43,7 @@ FLEET_INFO_TARGET = 10.0
 
 def measure_lab(hosts, repeat):
     """One fresh lab of ``hosts`` hosts, measured by noop_ratio.measure (the one implementation of the no-op ratio):
-    {first_run_s, first_run_calls, first_run_by_operation, noop_calls, noop_s, facts_s, ratio, load}."""
+    {first_run_s, first_run_calls, first_run_by_operation, noop_calls, noop_s, facts_s, ratio, noop_cpu_s, load}."""
     found = noop_ratio.measure(hosts, repeat, extra=["-e", "ecs_anywhere_cluster=" + CLUSTER], count_calls=True)
     return dict(
         first_run_s=found["first_run_s"],
@@ -53,6 +53,7 @@ def measure_lab(hosts, repeat):
         noop_s=found["noop_median_s"],
         facts_s=found["facts_median_s"],
         ratio=found["ratio"],
+        noop_cpu_s=found["noop_cpu_median_s"],
         load=[round(found["load_before"][0], 1), round(found["load_after"][0], 1)],
     )
 
@@ -153,6 +154,7 @@ def table(lab, emulated, fleet):
         rows += [
             ("no-op ratio, N=%d (median of runs)" % hosts, "%.2f (%.1f s / %.1f s, load %.1f -> %.1f)" % (
                 found["ratio"], found["noop_s"], found["facts_s"], found["load"][0], found["load"][1]), "<= 3.0"),
+            ("controller CPU per no-op, N=%d (median)" % hosts, "%.1f s" % found["noop_cpu_s"], "-"),
             ("first-run wall time, N=%d" % hosts, "%.0f s" % found["first_run_s"], "-"),
             ("controller calls, first run, empty account, N=%d" % hosts, str(found["first_run_calls"]),
              "%d + account set-up" % budget_fresh(hosts)),

@@ -10,7 +10,8 @@ play (tests/bench/facts_only.yml: gather_facts with become, nothing else) and on
 medians. With --inventory it uses hosts that are onboarded already (the first run is skipped).
 
 Prints one JSON line (`"bench": "noop_ratio"`: ratio, medians, every sample, the no-op runs' changed counts, the
-first run's time, the load average before and after, ansible-core's version) and then one line for people. Exit
+first run's time, the controller's CPU seconds per run, the load average before and after, ansible-core's version)
+and then one line for people. Exit
 status 0 when every run succeeded, whatever the times: nothing here asserts a duration (they depend on the machine
 and its load); a no-op run that changed something is reported ("noop_changed") and makes the exit status 3.
 With --calls it also counts the controller's AWS calls of the first run and of each no-op run, from the lab
@@ -25,6 +26,7 @@ import importlib
 import json
 import os
 import platform
+import resource
 import statistics
 import subprocess
 import sys
@@ -48,17 +50,24 @@ calls = importlib.import_module("labctl.calls")
 LabClient = importlib.import_module("emulator.client").LabClient
 
 
+def children_cpu():
+    """CPU seconds (user + system) of this process's children that have ended and been waited for."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def run(argv, log, timeout=3600):
+    """Run a command: (wall seconds, stdout, CPU seconds of the command and every process it waited for)."""
     env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0", PATH=BIN + os.pathsep + os.environ["PATH"])
-    started = time.monotonic()
+    started, cpu = time.monotonic(), children_cpu()
     proc = subprocess.run(argv, cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout, check=False)
-    seconds = time.monotonic() - started
+    seconds, cpu = time.monotonic() - started, children_cpu() - cpu
     with open(log, "a", encoding="utf-8") as handle:
         handle.write("$ %s\n# rc=%d, %.2f s\n%s%s\n" % (" ".join(argv), proc.returncode, seconds, proc.stdout, proc.stderr))
     if proc.returncode != 0:
         sys.stderr.write(proc.stdout[-6000:] + proc.stderr[-3000:])
         raise SystemExit("%s failed (rc %d); log: %s" % (os.path.basename(argv[1]), proc.returncode, log))
-    return seconds, proc.stdout
+    return seconds, proc.stdout, cpu
 
 
 def playbook(inventory, path, extra):
@@ -101,20 +110,22 @@ def measure(hosts, repeat, inventory=None, keep_lab=False, releases="bookworm,tr
             if count_calls:
                 log_of_calls = CallLog(inventory)
                 log_of_calls.clear()
-            result["first_run_s"], _output = run(playbook(inventory, ONBOARD, extra), log)
+            result["first_run_s"], _output, _cpu = run(playbook(inventory, ONBOARD, extra), log)
             if count_calls:
                 first = log_of_calls.controller()
                 result.update(first_run_calls=len(first), first_run_by_operation=calls.by_operation(first))
         elif count_calls:
             log_of_calls = CallLog(inventory)
-        facts, noop, noop_changed, noop_calls = [], [], {}, []
+        facts, noop, noop_changed, noop_calls, facts_cpu, noop_cpu = [], [], {}, [], [], []
         for _round in range(repeat):
-            seconds, _output = run(playbook(inventory, FACTS, extra), log)
+            seconds, _output, cpu = run(playbook(inventory, FACTS, extra), log)
             facts.append(seconds)
+            facts_cpu.append(cpu)
             if count_calls:
                 log_of_calls.clear()
-            seconds, out = run(playbook(inventory, ONBOARD, extra), log)
+            seconds, out, cpu = run(playbook(inventory, ONBOARD, extra), log)
             noop.append(seconds)
+            noop_cpu.append(cpu)
             if count_calls:
                 spent = log_of_calls.controller()
                 noop_calls.append(len(spent))
@@ -131,6 +142,11 @@ def measure(hosts, repeat, inventory=None, keep_lab=False, releases="bookworm,tr
         noop_s=[round(s, 2) for s in noop],
         facts_median_s=round(statistics.median(facts), 2),
         noop_median_s=round(statistics.median(noop), 2),
+        # The controller's own CPU time (ansible-playbook, its workers, ssh, the local modules): far less moved by
+        # the machine's load than wall time, so it shows a change of code better; the hosts' work is not in it.
+        facts_cpu_s=[round(s, 2) for s in facts_cpu],
+        noop_cpu_s=[round(s, 2) for s in noop_cpu],
+        noop_cpu_median_s=round(statistics.median(noop_cpu), 2),
         noop_changed=noop_changed,
         load_after=list(os.getloadavg()),
         cpus=os.cpu_count(),
@@ -151,7 +167,7 @@ def summary(result):
     """The line for people."""
     return (
         "no-op onboard.yml / facts-only play at N=%d: %.2fx (no-op %.1f s, facts %.1f s, median of %d%s); "
-        "load %.2f -> %.2f on %d CPUs; no-op changed: %s%s"
+        "controller CPU per no-op %.1f s; load %.2f -> %.2f on %d CPUs; no-op changed: %s%s"
         % (
             result["hosts"],
             result["ratio"],
@@ -159,6 +175,7 @@ def summary(result):
             result["facts_median_s"],
             result["repeat"],
             "; first run %.0f s" % result["first_run_s"] if result["first_run_s"] is not None else "",
+            result["noop_cpu_median_s"],
             result["load_before"][0],
             result["load_after"][0],
             result["cpus"],
