@@ -23,95 +23,39 @@ import json
 import math
 import os
 import platform
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 
-import yaml
-from emulator.client import LabClient
 from emulator.server import EmulatorServer
 from labctl.calls import budget_fresh
 from labctl.calls import budget_noop
-from labctl.calls import by_operation
-from labctl.calls import controller_calls
 
+from ansible_collections.ecs_anywhere.fleet.tests.bench import noop_ratio
 from ansible_collections.ecs_anywhere.fleet.tests.integration import emulated_onboard
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-LAB = os.path.join(REPO, "tests", "lab", "lab")
 BIN = os.path.dirname(sys.executable)
-ONBOARD = os.path.join(REPO, "playbooks", "onboard.yml")
 CLUSTER = "onprem-bench"
 FLEET_INFO_TARGET = 10.0
 
 
-def _lab(*args):
-    done = subprocess.run([LAB] + list(args), capture_output=True, text=True, check=False, timeout=1800)
-    if done.returncode != 0:
-        raise SystemExit("lab %s failed:\n%s%s" % (" ".join(args), done.stdout[-3000:], done.stderr[-3000:]))
-    return done.stdout
-
-
-def _playbook(inventory, playbook, *extra):
-    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
-    started = time.monotonic()
-    done = subprocess.run(
-        [os.path.join(BIN, "ansible-playbook"), "-i", inventory, playbook] + list(extra),
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=3600,
-    )
-    seconds = time.monotonic() - started
-    if done.returncode != 0:
-        raise SystemExit("%s failed:\n%s%s" % (playbook, done.stdout[-6000:], done.stderr[-2000:]))
-    return seconds
-
-
 def measure_lab(hosts, repeat):
-    """One fresh lab of ``hosts`` hosts: {first_run_s, first_run_calls, noop_calls, noop_s, facts_s, ratio}.
-
-    The no-op ratio is also measured by tests/bench/noop_ratio.py (branch i12-noop, ``--hosts N --repeat 3``, one
-    JSON line): at merge this function may call that instead; the keys above are what the table reads.
-    """
-    _lab("down")
-    try:
-        _lab("up", "--hosts", str(hosts), "--release", "bookworm,trixie")
-        state = os.environ.get("LAB_STATE_DIR") or os.path.join(REPO, ".lab")
-        inventory = os.path.join(state, "inventory.yml")
-        with open(inventory, encoding="utf-8") as handle:
-            site = yaml.safe_load(handle)["all"]["vars"]
-        log = LabClient(site["aws_endpoint_url"])
-        cluster = ["-e", "ecs_anywhere_cluster=" + CLUSTER]
-
-        log.clear_calls()
-        first = _playbook(inventory, ONBOARD, *cluster)
-        first_calls = controller_calls(log.calls(), site["aws_access_key_id"])
-
-        with tempfile.TemporaryDirectory() as scratch:
-            facts = os.path.join(scratch, "facts.json")
-            with open(facts, "w", encoding="utf-8") as handle:
-                json.dump([{"name": "Facts only", "hosts": "ecs_anywhere_hosts", "become": True, "tasks": []}], handle)
-            facts_s, noop_s, noop_calls = [], [], []
-            for _run in range(repeat):
-                facts_s.append(_playbook(inventory, facts))
-                log.clear_calls()
-                noop_s.append(_playbook(inventory, ONBOARD, *cluster))
-                noop_calls.append(len(controller_calls(log.calls(), site["aws_access_key_id"])))
-        return dict(
-            first_run_s=first,
-            first_run_calls=len(first_calls),
-            first_run_by_operation=by_operation(first_calls),
-            noop_calls=max(noop_calls),
-            noop_s=statistics.median(noop_s),
-            facts_s=statistics.median(facts_s),
-            ratio=statistics.median(noop_s) / statistics.median(facts_s),
-        )
-    finally:
-        _lab("down")
+    """One fresh lab of ``hosts`` hosts, measured by noop_ratio.measure (the one implementation of the no-op ratio):
+    {first_run_s, first_run_calls, first_run_by_operation, noop_calls, noop_s, facts_s, ratio, noop_cpu_s, load}."""
+    found = noop_ratio.measure(hosts, repeat, extra=["-e", "ecs_anywhere_cluster=" + CLUSTER], count_calls=True)
+    return dict(
+        first_run_s=found["first_run_s"],
+        first_run_calls=found["first_run_calls"],
+        first_run_by_operation=found["first_run_by_operation"],
+        noop_calls=found["noop_calls"],
+        noop_s=found["noop_median_s"],
+        facts_s=found["facts_median_s"],
+        ratio=found["ratio"],
+        noop_cpu_s=found["noop_cpu_median_s"],
+        load=[round(found["load_before"][0], 1), round(found["load_after"][0], 1)],
+    )
 
 
 def _emulator_env(server):
@@ -208,8 +152,9 @@ def table(lab, emulated, fleet):
     rows = [("measure", "value", "budget / target")]
     for hosts, found in sorted(lab.items()):
         rows += [
-            ("no-op ratio, N=%d (median of runs)" % hosts, "%.2f (%.1f s / %.1f s)" % (
-                found["ratio"], found["noop_s"], found["facts_s"]), "<= 3.0"),
+            ("no-op ratio, N=%d (median of runs)" % hosts, "%.2f (%.1f s / %.1f s, load %.1f -> %.1f)" % (
+                found["ratio"], found["noop_s"], found["facts_s"], found["load"][0], found["load"][1]), "<= 3.0"),
+            ("controller CPU per no-op, N=%d (median)" % hosts, "%.1f s" % found["noop_cpu_s"], "-"),
             ("first-run wall time, N=%d" % hosts, "%.0f s" % found["first_run_s"], "-"),
             ("controller calls, first run, empty account, N=%d" % hosts, str(found["first_run_calls"]),
              "%d + account set-up" % budget_fresh(hosts)),
