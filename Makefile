@@ -19,7 +19,7 @@ export PYTHONPATH := $(COLLECTIONS)
 export ANSIBLE_TEST_CONTENT_ROOT := $(COLLECTION)
 
 .PHONY: help setup demo demo-down docs test lint sanity units integration lab faults molecule build package mutation breakages clean \
-	setup-217 lab-217
+	setup-217 lab-217 faults-217
 
 help:  ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -42,9 +42,11 @@ demo-down:  ## Tear the demo's lab down (tests/lab/lab down)
 docs: setup  ## The collection's docs site with antsibull-docs and Sphinx, offline, into .venv/docs/build/html
 	tests/utils/build_docs.sh $(VENV)
 
-# lab+molecule: the two run at the same time, on labs of their own (output lines prefixed [lab] / [molecule]).
-test: setup  ## Everything CI runs: lint, sanity, units, integration, lab with molecule, package (summary at the end)
-	@$(PY) tests/utils/run_stages.py lint sanity units integration lab+molecule package
+# lab+molecule+faults-217: the three run at the same time, on labs of their own (output lines prefixed [lab] /
+# [molecule] / [faults-217]): the lab tests (the fault suite among them) with the pinned ansible-core, molecule, and the
+# fault suite again with ansible-core 2.17, the lowest the collection claims.
+test: setup  ## Everything CI runs: lint, sanity, units, integration, lab with molecule and faults-217, package (summary at the end)
+	@$(PY) tests/utils/run_stages.py lint sanity units integration lab+molecule+faults-217 package
 
 lint: setup  ## ansible-lint (production profile) and yamllint
 	yamllint --strict .
@@ -77,6 +79,13 @@ $(STAMP217): requirements-2.17.txt
 	@touch $@
 
 # The collections (amazon.aws, this tree) come from .venv/collections either way; only ansible-playbook differs.
+# faults-217 drives a lab of its own (instance 7, its own subnet and state directory), so that it runs beside `make lab`
+# (instances 0 and 1) and `make molecule` (the default instance).
+faults-217: setup setup-217  ## The fault suite with ansible-core 2.17 as the controller, on a lab of its own (root)
+	tests/lab/lab setup
+	LAB_INSTANCE=7 LAB_SUBNET=172.29.87.0/24 LAB_STATE_DIR=$(CURDIR)/.lab-217 \
+	LAB_ANSIBLE_PLAYBOOK=$(VENV217)/bin/ansible-playbook pytest -q tests/lab/test_faults.py
+
 lab-217: setup setup-217  ## The lab onboarding and the whole fault suite with ansible-core 2.17 as the controller (root)
 	tests/lab/lab setup
 	LAB_ANSIBLE_PLAYBOOK=$(VENV217)/bin/ansible-playbook pytest -q tests/lab/test_onboard.py tests/lab/test_faults.py

@@ -56,7 +56,7 @@ def test_make_test_runs_molecule_with_the_lab_and_molecule_every_scenario():
         ["make", "-n", "--no-print-directory", "test"], cwd=ROOT, env=env, capture_output=True, text=True, check=False
     )
     assert test.returncode == 0, test.stderr
-    assert "run_stages.py lint sanity units integration lab+molecule package" in test.stdout, test.stdout
+    assert "run_stages.py lint sanity units integration lab+molecule+faults-217 package" in test.stdout, test.stdout
     molecule = subprocess.run(
         ["make", "-n", "--no-print-directory", "molecule"], cwd=ROOT, env=env, capture_output=True, text=True, check=False
     )
@@ -89,3 +89,21 @@ def test_lab_217_runs_the_lab_onboarding_and_the_fault_suite_with_the_2_17_venv(
     assert "ansible-core==2.17.14" in pins and all("==" in pin for pin in pins), pins
     with open(os.path.join(ROOT, "meta", "runtime.yml"), encoding="utf-8") as handle:
         assert 'requires_ansible: ">=2.17.0"' in handle.read()
+
+
+def test_faults_217_runs_the_fault_suite_with_the_2_17_venv_on_a_lab_of_its_own():
+    """make test runs `faults-217` beside `lab` (instances 0, 1) and `molecule` (the default instance)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LAB_", "MAKE"))}
+    proc = subprocess.run(
+        ["make", "-n", "-B", "--no-print-directory", "faults-217"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "LAB_INSTANCE=7 LAB_SUBNET=172.29.87.0/24 LAB_STATE_DIR=%s/.lab-217" % ROOT in proc.stdout, proc.stdout
+    assert "LAB_ANSIBLE_PLAYBOOK=%s/.venv-2.17/bin/ansible-playbook pytest -q tests/lab/test_faults.py" % ROOT in (
+        proc.stdout.replace("\\\n\t", "")
+    ), proc.stdout
