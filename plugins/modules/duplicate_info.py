@@ -18,9 +18,9 @@ description:
   - Given the hosts that registered anew (O(hosts)), finds the managed instances they left behind among those
     registered with O(iam_role) that are not Online and that no host holds (O(known_instance_ids)), by what links them
     to a host in SSM's public API, either of these.
-  - An instance whose C(ComputerName) (the fully qualified host name the agent reports with each ping) is the one the
-    host's new instance reports, unless both report an C(IPAddress) and the two differ (cloned machines often share a
-    default host name): that one is only listed in RV(kept);
+  - "An instance whose C(ComputerName) (the fully qualified host name the agent reports with each ping) is the one
+    the host's new instance reports, unless both report an C(IPAddress) and the two differ (cloned machines often
+    share a default host name; that one is only listed in RV(kept));"
   - For a host whose SSM vault showed an interrupted registration (O(hosts[].interrupted)), an instance that never
     connected (no ping) and whose activation is deleted or expired, so that no run can still be registering with it.
   - Never reports an Online instance, one of another instance role, or one two hosts of O(hosts) could both own (that

@@ -34,13 +34,17 @@ exempt (most specific fault wins in the emulator).
 """
 
 import collections
+import os
 import re
+import subprocess
 import threading
 import time
 
 import pytest
 from emulator.client import LabClient
 
+from labctl.testing import ANSIBLE_PLAYBOOK
+from labctl.testing import ONBOARD as PLAYBOOK
 from labctl.testing import lab
 from labctl.testing import local_id
 from labctl.testing import needs_lab
