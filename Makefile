@@ -43,8 +43,7 @@ docs: setup  ## The collection's docs site with antsibull-docs and Sphinx, offli
 	tests/utils/build_docs.sh $(VENV)
 
 # lab+molecule+faults: the three run at the same time, on labs of their own (output lines prefixed [lab] / [molecule] /
-# [faults]): the lab tests, molecule, and the fault suite with the pinned ansible-core and then with 2.17, the lowest
-# the collection claims.
+# [faults]): the lab tests, molecule, and the fault suite.
 test: setup  ## Everything CI runs: lint, sanity, units, integration, lab with molecule and faults, package (summary at the end)
 	@$(PY) tests/utils/run_stages.py lint sanity units integration lab+molecule+faults package
 
@@ -66,17 +65,13 @@ lab: setup  ## The offline lab (root): install what it needs, then its tests (ho
 	tests/lab/lab setup
 	pytest -q -n 2 --dist loadfile tests/lab --ignore=tests/lab/test_faults.py  # two labs side by side (tests/lab/conftest.py)
 
-# The fault suite on both ends of the supported range, one after the other on a lab of its own (instance 7, its own
-# subnet and state directory: it runs beside `make lab`, instances 0 and 1, and `make molecule`, the default instance).
-# Both runs always run; the target fails if either failed.
+# The fault suite on a lab of its own (instance 7, its own subnet and state directory: it runs beside `make lab`,
+# instances 0 and 1, and `make molecule`, the default instance). `make faults-217` runs it with ansible-core 2.17; not in
+# `make test`: under make test's load one pass of the suite takes about 20 minutes, and two in a row passed 40.
 FAULTS_LAB := LAB_INSTANCE=7 LAB_SUBNET=172.29.87.0/24 LAB_STATE_DIR=$(CURDIR)/.lab-faults
-faults: setup setup-217  ## The fault suite (issue 12) with the pinned ansible-core, then with 2.17 (root)
+faults: setup  ## The fault suite (issue 12) with the pinned ansible-core, on a lab of its own (root)
 	tests/lab/lab setup
-	$(FAULTS_LAB) pytest -q tests/lab/test_faults.py; pinned=$$?; \
-	echo "fault suite with ansible-core 2.17:"; \
-	$(FAULTS_LAB) LAB_ANSIBLE_PLAYBOOK=$(VENV217)/bin/ansible-playbook pytest -q tests/lab/test_faults.py; lowest=$$?; \
-	echo "fault suite: pinned ansible-core rc=$$pinned, ansible-core 2.17 rc=$$lowest"; \
-	[ $$pinned -eq 0 ] && [ $$lowest -eq 0 ]
+	$(FAULTS_LAB) pytest -q tests/lab/test_faults.py
 
 setup-217: $(STAMP217)  ## .venv-2.17: ansible-core 2.17 (the lowest the collection claims) beside .venv (pip cache; fast when present)
 
@@ -86,7 +81,7 @@ $(STAMP217): requirements-2.17.txt
 	@touch $@
 
 # The collections (amazon.aws, this tree) come from .venv/collections either way; only ansible-playbook differs.
-faults-217: setup setup-217  ## The fault suite with ansible-core 2.17 alone, on the fault suite's lab (root)
+faults-217: setup setup-217  ## The fault suite with ansible-core 2.17 (the lowest the collection claims), on its lab (root)
 	tests/lab/lab setup
 	$(FAULTS_LAB) LAB_ANSIBLE_PLAYBOOK=$(VENV217)/bin/ansible-playbook pytest -q tests/lab/test_faults.py
 
