@@ -28,7 +28,7 @@ Faults (in this order; each test starts from the healed state the previous one l
   good package;
 - a host that hangs (a command on it never returns) -> it times out alone (onboard_task_timeout).
 
-`make faults` runs the whole suite (`make test` does too; `make faults-217` with ansible-core 2.17). The
+`make lab` runs the whole suite (`make faults` alone, `make faults-217` with ansible-core 2.17). The
 stand-in agents do not retry throttled calls as the real ones do (aws-sdk-go's retryer), so the throttling is on the
 controller's operations: the agents' own four are exempt (most specific fault wins in the emulator).
 """

@@ -56,7 +56,7 @@ def test_make_test_runs_molecule_with_the_lab_and_molecule_every_scenario():
         ["make", "-n", "--no-print-directory", "test"], cwd=ROOT, env=env, capture_output=True, text=True, check=False
     )
     assert test.returncode == 0, test.stderr
-    assert "run_stages.py lint sanity units integration lab+molecule+faults package" in test.stdout, test.stdout
+    assert "run_stages.py lint sanity units integration lab+molecule package" in test.stdout, test.stdout
     molecule = subprocess.run(
         ["make", "-n", "--no-print-directory", "molecule"], cwd=ROOT, env=env, capture_output=True, text=True, check=False
     )
@@ -92,8 +92,8 @@ def test_lab_217_runs_the_lab_onboarding_and_the_fault_suite_with_the_2_17_venv(
 
 
 def test_faults_runs_the_fault_suite_on_a_lab_of_its_own_and_faults_217_with_the_2_17_venv():
-    """make test runs `faults` beside `lab` (instances 0, 1; without the fault suite) and `molecule` (the default
-    instance); `faults-217` is the same suite with .venv-2.17's ansible-playbook."""
+    """`make faults` runs the fault suite alone on a lab of its own (`make lab`, and so make test, runs it with the other
+    lab tests); `faults-217` is the same suite with .venv-2.17's ansible-playbook."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LAB_", "MAKE"))}
 
     def dry_run(target):
@@ -113,4 +113,4 @@ def test_faults_runs_the_fault_suite_on_a_lab_of_its_own_and_faults_217_with_the
     assert (
         "%s LAB_ANSIBLE_PLAYBOOK=%s/.venv-2.17/bin/ansible-playbook pytest -q tests/lab/test_faults.py" % (lab_env, ROOT)
     ) in dry_run("faults-217")
-    assert "--ignore=tests/lab/test_faults.py" in dry_run("lab")
+    assert "pytest -q -n 2 --dist loadfile tests/lab " in dry_run("lab")  # the fault suite among the lab tests
