@@ -11,14 +11,11 @@ import pytest
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
 
-@pytest.mark.parametrize(
-    "target, command",
-    [("demo", "tests/utils/demo.sh"), ("demo-down", "tests/lab/lab down"), ("docs", "tests/utils/build_docs.sh")],
-)
-def test_target_runs_its_script(target, command):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("LAB_", "MAKE"))}
+def dry_run(target, *flags):
+    """What `make -n <target>` would run (no LAB_/MAKE/MOLECULE settings from the caller), continuation lines joined."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LAB_", "MAKE", "MOLECULE"))}
     proc = subprocess.run(
-        ["make", "-n", "--no-print-directory", target],
+        ["make", "-n", "--no-print-directory"] + list(flags) + [target],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -26,7 +23,15 @@ def test_target_runs_its_script(target, command):
         check=False,
     )
     assert proc.returncode == 0, proc.stderr
-    assert command in proc.stdout, proc.stdout
+    return proc.stdout.replace("\\\n", "")
+
+
+@pytest.mark.parametrize(
+    "target, command",
+    [("demo", "tests/utils/demo.sh"), ("demo-down", "tests/lab/lab down"), ("docs", "tests/utils/build_docs.sh")],
+)
+def test_target_runs_its_script(target, command):
+    assert command in dry_run(target)
 
 
 @pytest.mark.parametrize("script", ["tests/utils/demo.sh", "tests/utils/build_docs.sh", "tests/utils/check_package.sh"])
@@ -51,39 +56,23 @@ def test_readme_opens_with_make_demo():
 
 
 def test_make_test_runs_molecule_with_the_lab_and_molecule_every_scenario():
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("LAB_", "MAKE", "MOLECULE"))}
-    test = subprocess.run(
-        ["make", "-n", "--no-print-directory", "test"], cwd=ROOT, env=env, capture_output=True, text=True, check=False
-    )
-    assert test.returncode == 0, test.stderr
-    assert "run_stages.py lint sanity units integration lab+molecule package" in test.stdout, test.stdout
-    molecule = subprocess.run(
-        ["make", "-n", "--no-print-directory", "molecule"], cwd=ROOT, env=env, capture_output=True, text=True, check=False
-    )
-    assert molecule.returncode == 0, molecule.stderr
+    test = dry_run("test")
+    assert "run_stages.py lint sanity units integration lab+molecule package" in test, test
+    molecule = dry_run("molecule")
     scenarios = sorted(
         name for name in os.listdir(os.path.join(ROOT, "extensions", "molecule"))
         if os.path.isfile(os.path.join(ROOT, "extensions", "molecule", name, "molecule.yml")) and name != "default"
     )
-    ordered = molecule.stdout.split("for scenario in ")[1].split(";")[0].split()
+    ordered = molecule.split("for scenario in ")[1].split(";")[0].split()
     assert sorted(ordered) == scenarios, "make molecule must run every scenario (%s), runs %s" % (scenarios, ordered)
 
 
 def test_lab_217_runs_the_lab_onboarding_and_the_fault_suite_with_the_2_17_venv():
     """`make lab-217` builds .venv-2.17 from requirements-2.17.txt (ansible-core 2.17, the lowest meta/runtime.yml
     claims) and runs the lab tests with its ansible-playbook."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("LAB_", "MAKE"))}
-    proc = subprocess.run(
-        ["make", "-n", "-B", "--no-print-directory", "lab-217"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stderr
-    assert "-r requirements-2.17.txt" in proc.stdout, proc.stdout
-    assert "LAB_ANSIBLE_PLAYBOOK=%s/.venv-2.17/bin/ansible-playbook pytest" % ROOT in proc.stdout, proc.stdout
+    lab_217 = dry_run("lab-217", "-B")
+    assert "-r requirements-2.17.txt" in lab_217, lab_217
+    assert "LAB_ANSIBLE_PLAYBOOK=%s/.venv-2.17/bin/ansible-playbook pytest" % ROOT in lab_217, lab_217
     with open(os.path.join(ROOT, "requirements-2.17.txt"), encoding="utf-8") as handle:
         pins = [line.strip() for line in handle if line.strip() and not line.startswith("#")]
     assert "ansible-core==2.17.14" in pins and all("==" in pin for pin in pins), pins
@@ -94,23 +83,10 @@ def test_lab_217_runs_the_lab_onboarding_and_the_fault_suite_with_the_2_17_venv(
 def test_faults_runs_the_fault_suite_on_a_lab_of_its_own_and_faults_217_with_the_2_17_venv():
     """`make faults` runs the fault suite alone on a lab of its own (`make lab`, and so make test, runs it with the other
     lab tests); `faults-217` is the same suite with .venv-2.17's ansible-playbook."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("LAB_", "MAKE"))}
-
-    def dry_run(target):
-        proc = subprocess.run(
-            ["make", "-n", "-B", "--no-print-directory", target],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        assert proc.returncode == 0, proc.stderr
-        return proc.stdout.replace("\\\n", "")
-
     lab_env = "LAB_INSTANCE=7 LAB_SUBNET=172.29.87.0/24 LAB_STATE_DIR=%s/.lab-faults" % ROOT
-    assert "%s pytest -q tests/lab/test_faults.py" % lab_env in dry_run("faults")
+    assert "%s pytest -q tests/lab/test_faults.py" % lab_env in dry_run("faults", "-B")
     assert (
         "%s LAB_ANSIBLE_PLAYBOOK=%s/.venv-2.17/bin/ansible-playbook pytest -q tests/lab/test_faults.py" % (lab_env, ROOT)
-    ) in dry_run("faults-217")
-    assert "pytest -q -n 2 --dist loadfile tests/lab " in dry_run("lab")  # the fault suite among the lab tests
+    ) in dry_run("faults-217", "-B")
+    lab = dry_run("lab")
+    assert "pytest -q -n 2 --dist loadfile tests/lab " in lab and "--ignore" not in lab, lab  # the suite included
