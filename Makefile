@@ -42,10 +42,11 @@ demo-down:  ## Tear the demo's lab down (tests/lab/lab down)
 docs: setup  ## The collection's docs site with antsibull-docs and Sphinx, offline, into .venv/docs/build/html
 	tests/utils/build_docs.sh $(VENV)
 
-# lab+molecule: the two run at the same time, on labs of their own (output lines prefixed [lab] / [molecule]); the
-# lab tests include the fault suite. (A third lane for the fault suite made four labs at once on two cores: slower.)
-test: setup  ## Everything CI runs: lint, sanity, units, integration, lab (fault suite included) with molecule, package (summary at the end)
-	@$(PY) tests/utils/run_stages.py lint sanity units integration lab+molecule package
+# lab+molecule,faults-217: the lab tests (the fault suite included) beside molecule, then, in molecule's lane, the fault
+# suite again with ansible-core 2.17 (the lowest the collection claims); each on a lab of its own (output lines
+# prefixed [lab] / [molecule] / [faults-217]). (A third lane at once made four labs on two cores: every lane slower.)
+test: setup  ## Everything CI runs: lint, sanity, units, integration, lab (fault suite included) beside molecule then the fault suite on ansible-core 2.17, package
+	@$(PY) tests/utils/run_stages.py lint sanity units integration lab+molecule,faults-217 package
 
 lint: setup  ## ansible-lint (production profile) and yamllint
 	yamllint --strict .
@@ -63,15 +64,15 @@ integration: setup  ## Integration tests and targets against the lab's AWS emula
 
 lab: setup  ## The offline lab (root): install what it needs, then its tests (hosts, proxy, mirror, agents, the fault suite)
 	tests/lab/lab setup
-	pytest -q -n 2 --dist loadfile tests/lab  # two labs side by side (tests/lab/conftest.py)
+	pytest -q -n 2 --dist loadfile --durations=20 tests/lab  # two labs side by side (tests/lab/conftest.py)
 
 # The fault suite alone (`make lab` runs it with the other lab tests), on a lab of its own (instance 7, its own subnet
 # and state directory, so that it can run beside `make lab` and `make molecule`). `make faults-217` runs it with
-# ansible-core 2.17; not in `make test`: under make test's load one pass of the suite takes about 20 minutes.
+# ansible-core 2.17 (`make test` runs that after molecule).
 FAULTS_LAB := LAB_INSTANCE=7 LAB_SUBNET=172.29.87.0/24 LAB_STATE_DIR=$(CURDIR)/.lab-faults
 faults: setup  ## The fault suite (issue 12) with the pinned ansible-core, on a lab of its own (root)
 	tests/lab/lab setup
-	$(FAULTS_LAB) pytest -q tests/lab/test_faults.py
+	$(FAULTS_LAB) pytest -q --durations=10 tests/lab/test_faults.py
 
 setup-217: $(STAMP217)  ## .venv-2.17: ansible-core 2.17 (the lowest the collection claims) beside .venv (pip cache; fast when present)
 
@@ -83,7 +84,7 @@ $(STAMP217): requirements-2.17.txt
 # The collections (amazon.aws, this tree) come from .venv/collections either way; only ansible-playbook differs.
 faults-217: setup setup-217  ## The fault suite with ansible-core 2.17 (the lowest the collection claims), on its lab (root)
 	tests/lab/lab setup
-	$(FAULTS_LAB) LAB_ANSIBLE_PLAYBOOK=$(VENV217)/bin/ansible-playbook pytest -q tests/lab/test_faults.py
+	$(FAULTS_LAB) LAB_ANSIBLE_PLAYBOOK=$(VENV217)/bin/ansible-playbook pytest -q --durations=10 tests/lab/test_faults.py
 
 lab-217: setup setup-217  ## The lab onboarding and the whole fault suite with ansible-core 2.17 as the controller (root)
 	tests/lab/lab setup

@@ -4,6 +4,7 @@
 
 ``a+b`` runs stages a and b at the same time (each line of their output prefixed with ``[a]``/``[b]``): the lab
 and molecule stages drive labs of their own, and much of their time is spent waiting for hosts and agents.
+``a+b,c`` runs c after b, beside a (a lane of stages one after the other: c starts when b ends, whatever its result).
 Exit status is non-zero when any stage failed, so ``make test`` fails loudly yet shows the state of every stage.
 """
 
@@ -13,44 +14,43 @@ import threading
 import time
 
 
-def _relay(stage, process, lock, ended):
-    for line in iter(process.stdout.readline, b""):
-        with lock:
-            sys.stdout.buffer.write(b"[" + stage.encode() + b"] " + line)
-            sys.stdout.buffer.flush()
-    process.stdout.close()
-    process.wait()
-    ended[stage] = time.monotonic()
-
-
-def run_group(stages):
-    """[(stage, rc, seconds)] for stages run together (one alone runs straight through, unprefixed)."""
-    start = time.monotonic()
-    if len(stages) == 1:
-        rc = subprocess.call(["make", "--no-print-directory", stages[0]])
-        return [(stages[0], rc, time.monotonic() - start)]
-    lock = threading.Lock()
-    ended = {}
-    running = []
+def _lane(stages, lock, results):
+    """Run the stages one after the other, each line prefixed with its stage; record (stage, rc, seconds)."""
     for stage in stages:
+        start = time.monotonic()
         process = subprocess.Popen(
             ["make", "--no-print-directory", stage], stdout=subprocess.PIPE, stderr=subprocess.STDOUT
         )
-        relay = threading.Thread(target=_relay, args=(stage, process, lock, ended), daemon=True)
-        relay.start()
-        running.append((stage, process, relay))
-    results = []
-    for stage, process, relay in running:
-        relay.join()
-        results.append((stage, process.returncode, ended[stage] - start))
-    return results
+        for line in iter(process.stdout.readline, b""):
+            with lock:
+                sys.stdout.buffer.write(b"[" + stage.encode() + b"] " + line)
+                sys.stdout.buffer.flush()
+        process.stdout.close()
+        results[stage] = (stage, process.wait(), time.monotonic() - start)
+
+
+def run_group(lanes):
+    """[(stage, rc, seconds)] for lanes run together (a single stage alone runs straight through, unprefixed)."""
+    if len(lanes) == 1 and len(lanes[0]) == 1:
+        start = time.monotonic()
+        rc = subprocess.call(["make", "--no-print-directory", lanes[0][0]])
+        return [(lanes[0][0], rc, time.monotonic() - start)]
+    lock = threading.Lock()
+    results = {}
+    threads = [threading.Thread(target=_lane, args=(lane, lock, results), daemon=True) for lane in lanes]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return [results[stage] for lane in lanes for stage in lane]
 
 
 def main(groups):
     results = []
     for group in groups:
-        print("\n==> make %s" % " & make ".join(group.split("+")), flush=True)
-        results += run_group(group.split("+"))
+        lanes = [lane.split(",") for lane in group.split("+")]
+        print("\n==> make %s" % " & make ".join(" then make ".join(lane) for lane in lanes), flush=True)
+        results += run_group(lanes)
     failed = [stage for stage, rc, _seconds in results if rc != 0]
     print("\n==> summary")
     for stage, rc, seconds in results:

@@ -57,7 +57,7 @@ def test_readme_opens_with_make_demo():
 
 def test_make_test_runs_molecule_with_the_lab_and_molecule_every_scenario():
     test = dry_run("test")
-    assert "run_stages.py lint sanity units integration lab+molecule package" in test, test
+    assert "run_stages.py lint sanity units integration lab+molecule,faults-217 package" in test, test
     molecule = dry_run("molecule")
     scenarios = sorted(
         name for name in os.listdir(os.path.join(ROOT, "extensions", "molecule"))
@@ -84,9 +84,9 @@ def test_faults_runs_the_fault_suite_on_a_lab_of_its_own_and_faults_217_with_the
     """`make faults` runs the fault suite alone on a lab of its own (`make lab`, and so make test, runs it with the other
     lab tests); `faults-217` is the same suite with .venv-2.17's ansible-playbook."""
     lab_env = "LAB_INSTANCE=7 LAB_SUBNET=172.29.87.0/24 LAB_STATE_DIR=%s/.lab-faults" % ROOT
-    assert "%s pytest -q tests/lab/test_faults.py" % lab_env in dry_run("faults", "-B")
+    assert "%s pytest -q --durations=10 tests/lab/test_faults.py" % lab_env in dry_run("faults", "-B")
     assert (
-        "%s LAB_ANSIBLE_PLAYBOOK=%s/.venv-2.17/bin/ansible-playbook pytest -q tests/lab/test_faults.py" % (lab_env, ROOT)
+        "%s LAB_ANSIBLE_PLAYBOOK=%s/.venv-2.17/bin/ansible-playbook pytest -q --durations=10 tests/lab/test_faults.py" % (lab_env, ROOT)
     ) in dry_run("faults-217", "-B")
     lab = dry_run("lab")
-    assert "pytest -q -n 2 --dist loadfile tests/lab " in lab and "--ignore" not in lab, lab  # the suite included
+    assert "pytest -q -n 2 --dist loadfile --durations=20 tests/lab " in lab and "--ignore" not in lab, lab  # the suite included

@@ -76,3 +76,28 @@ def test_each_stage_of_a_group_has_its_own_time(tmp_path):
     seconds = {line.split()[0]: float(line.split()[2].rstrip("s")) for line in summary}
     assert seconds["slow"] >= 2.0
     assert seconds["quick"] < 1.5, seconds
+
+
+def test_stages_joined_by_comma_run_one_after_the_other_beside_the_other_lane(tmp_path):
+    """`a+b,c`: c starts only when b has ended (even after b failed), while a runs beside both."""
+    makefile = textwrap.dedent("""\
+        side:
+        \t@touch side.started; for i in $$(seq 100); do [ -e then.started ] && break; sleep 0.05; done; \\
+        \t  [ -e then.started ] && echo "saw the second of the lane"
+        first:
+        \t@touch first.started; for i in $$(seq 100); do [ -e side.started ] && break; sleep 0.05; done; \\
+        \t  [ -e side.started ] && echo "saw side"; sleep 0.3; [ ! -e then.started ] && touch first.ended; exit 2
+        then:
+        \t@touch then.started; [ -e first.ended ] && echo "first had ended"
+        """)
+    proc = run(tmp_path, "side+first,then", makefile=makefile)
+
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    lines = proc.stdout.splitlines()
+    assert "[side] saw the second of the lane" in lines
+    assert "[first] saw side" in lines
+    assert "[then] first had ended" in lines
+    assert "==> make side & make first then make then" in lines
+    summary = [line.split()[:2] for line in proc.stdout.split("==> summary")[1].splitlines()[1:4]]
+    assert summary == [["side", "ok"], ["first", "FAILED"], ["then", "ok"]], summary
+    assert "stages: 2 passed, 1 failed" in proc.stdout
