@@ -10,6 +10,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 
 from ansible_collections.ecs_anywhere.fleet.plugins.module_utils._common import FleetRetry
+from ansible_collections.ecs_anywhere.fleet.plugins.module_utils._common import chunks
 
 DESCRIBE_BATCH = 100  # DescribeContainerInstances / DeregisterContainerInstance limits
 
@@ -43,6 +44,22 @@ def describe_cluster(client, name):
         if cluster.get("status") != "INACTIVE":
             return cluster
     return None
+
+
+@ECSErrorHandler.list_error_handler("describe clusters", default_value={})
+@FleetRetry.jittered_backoff()
+def _describe_clusters(client, names):
+    result = client.describe_clusters(clusters=names, include=["SETTINGS", "TAGS"])
+    return {c["clusterName"]: c for c in result.get("clusters", []) if c.get("status") != "INACTIVE"}
+
+
+def describe_clusters(client, names):
+    """{name: cluster} for the ACTIVE clusters among ``names`` (with settings and tags): a call per 100 names."""
+    found = {}
+    for batch in chunks(names, DESCRIBE_BATCH):
+        if batch:
+            found.update(_describe_clusters(client, batch))
+    return found
 
 
 @ECSErrorHandler.common_error_handler("create cluster")

@@ -9,10 +9,12 @@ DescribeContainerInstances batches of 100.  No per-instance call is made.
 """
 
 import re
+from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 
 from ansible_collections.ecs_anywhere.fleet.plugins.module_utils import _ecs as ecs
+from ansible_collections.ecs_anywhere.fleet.plugins.module_utils import _ssm as ssm
 from ansible_collections.ecs_anywhere.fleet.plugins.module_utils._common import FleetRetry
 from ansible_collections.ecs_anywhere.fleet.plugins.module_utils._common import chunks
 from ansible_collections.ecs_anywhere.fleet.plugins.module_utils._common import pages
@@ -139,3 +141,20 @@ def summarize(records):
         agent_disconnected=sum(1 for r in records if r["agent_connected"] is False),
         draining=sum(1 for r in records if r["ecs_status"] == "DRAINING"),
     )
+
+
+def look_up(ssm_client, ecs_client, clusters, instance_ids=None, ping_status=None, tags=None):
+    """The joined records of the managed instances (all, or ``instance_ids``) and of the external container
+    instances of ``clusters`` (none given: every cluster of the region).
+
+    The two sides do not depend on each other: SSM's pages are read while ECS's are, so the wait for one service
+    overlaps the other's and the parsing of each page (botocore clients are thread-safe)."""
+
+    def ecs_side():
+        return container_instances_by_id(ecs_client, clusters or ecs.list_clusters(ecs_client), instance_ids)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        ecs_future = pool.submit(ecs_side)
+        ssm_future = pool.submit(ssm.describe_managed_instances, ssm_client, instance_ids, ping_status, tags)
+        managed, container = ssm_future.result(), ecs_future.result()
+    return join(managed, container)

@@ -81,6 +81,12 @@ def is_spent(activation):
     )
 
 
+def spent_activations(client, iam_role=None):
+    """This collection's activations that are expired or used up (optionally of one role)."""
+    filters = [dict(FilterKey="IamRole", FilterValues=[iam_role])] if iam_role else None
+    return [a for a in describe_activations(client, filters) if is_managed(a) and is_spent(a)]
+
+
 def is_role_not_ready(error):
     """The ValidationException SSM answers for a role it cannot see (yet) or that does not trust it."""
     if not isinstance(error, botocore.exceptions.ClientError):

@@ -372,15 +372,9 @@ def ensure_absent(module, client):
     return summarize(current), [activation_id]
 
 
-def spent_activations(client, iam_role=None):
-    """This collection's activations that are expired or used up (optionally of one role)."""
-    filters = [dict(FilterKey="IamRole", FilterValues=[iam_role])] if iam_role else None
-    return [a for a in ssm.describe_activations(client, filters) if ssm.is_managed(a) and ssm.is_spent(a)]
-
-
 def ensure_cleaned(module, client):
     """Delete the spent activations. Returns (summaries of those deleted, their ids)."""
-    spent = spent_activations(client, module.params["iam_role"])
+    spent = ssm.spent_activations(client, module.params["iam_role"])
     if not module.check_mode:
         for activation in spent:
             ssm.delete_activation(client, activation["ActivationId"])

@@ -134,94 +134,23 @@ deregistered_container_instances:
 
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
+from ansible_collections.ecs_anywhere.fleet.plugins.module_utils import _cluster as clusters
 from ansible_collections.ecs_anywhere.fleet.plugins.module_utils import _ecs as ecs
-from ansible_collections.ecs_anywhere.fleet.plugins.module_utils._common import CLUSTER_NAME
 from ansible_collections.ecs_anywhere.fleet.plugins.module_utils._common import Validator
 from ansible_collections.ecs_anywhere.fleet.plugins.module_utils._common import finish
 
 
-def summarize(cluster):
-    """The cluster as this module reports and diffs it (None when it does not exist)."""
-    if not cluster:
-        return None
-    settings = {s["name"]: s["value"] for s in cluster.get("settings", [])}
-    return dict(
-        cluster_arn=cluster["clusterArn"],
-        cluster_name=cluster["clusterName"],
-        status=cluster["status"],
-        container_insights=settings.get("containerInsights"),
-        registered_container_instances_count=cluster.get("registeredContainerInstancesCount", 0),
-        running_tasks_count=cluster.get("runningTasksCount", 0),
-        pending_tasks_count=cluster.get("pendingTasksCount", 0),
-        active_services_count=cluster.get("activeServicesCount", 0),
-        tags=ecs.ansible_tags(cluster.get("tags")),
-    )
-
-
-def diffable(summary):
-    if not summary:
-        return {}
-    return dict(name=summary["cluster_name"], container_insights=summary["container_insights"], tags=summary["tags"])
-
-
 def ensure_present(module, client, current):
-    name = module.params["name"]
-    insights = module.params["container_insights"]
-    tags = module.params["tags"]
-    before = summarize(current)
-    if before is not None:
-        return before, converge(module, client, before)
-
-    after = dict(
-        cluster_arn=None,
-        cluster_name=name,
-        status="ACTIVE",
-        container_insights=insights,
-        registered_container_instances_count=0,
-        running_tasks_count=0,
-        pending_tasks_count=0,
-        active_services_count=0,
-        tags=tags or {},
+    p = module.params
+    return clusters.ensure_present(
+        client, p["name"], p["container_insights"], p["tags"], p["purge_tags"], module.check_mode, current
     )
-    if not module.check_mode:
-        settings = [dict(name="containerInsights", value=insights)] if insights else []
-        created = ecs.create_cluster(client, name, settings, tags)
-        # A concurrent run (AWX job slices) may have created the cluster first: then CreateCluster answers with
-        # that cluster as it is, so read it back and converge its settings and tags like an existing cluster's.
-        after = converge(module, client, summarize(ecs.describe_cluster(client, name) or created))
-    return before, after
-
-
-def converge(module, client, before):
-    """Container Insights and tags of an existing cluster; returns the cluster after the change."""
-    name = module.params["name"]
-    insights = module.params["container_insights"]
-    tags = module.params["tags"]
-    after = dict(before)
-    if insights and insights != before["container_insights"]:
-        after["container_insights"] = insights
-        if not module.check_mode:
-            ecs.update_cluster_settings(client, name, [dict(name="containerInsights", value=insights)])
-    if tags is not None:
-        to_set, to_unset = compare_aws_tags(before["tags"], tags, module.params["purge_tags"])
-        new_tags = {k: v for k, v in before["tags"].items() if k not in to_unset}
-        new_tags.update(to_set)
-        after["tags"] = new_tags
-        if not module.check_mode:
-            if to_unset:
-                ecs.untag_resource(client, before["cluster_arn"], to_unset)
-            if to_set:
-                ecs.tag_resource(client, before["cluster_arn"], to_set)
-    if after != before and not module.check_mode:
-        after = summarize(ecs.describe_cluster(client, name))
-    return after
 
 
 def ensure_absent(module, client, current):
     name = module.params["name"]
-    before = summarize(current)
+    before = clusters.summarize(current)
     if before is None:
         return before, None, []
     instances = ecs.list_container_instances(client, name)
@@ -244,8 +173,7 @@ def validate(module):
     """Every input rule, before any AWS call: the region, the name and ECS's tag rules."""
     validator = Validator(module)
     validator.region()
-    validator.pattern("name", module.params["name"], CLUSTER_NAME, "1-255 letters, digits, hyphens, underscores")
-    validator.tags("tags", module.params["tags"], ecs.MAX_TAGS)
+    clusters.validate(validator, "name", [module.params["name"]], module.params["tags"])
     validator.check()
 
 
@@ -267,9 +195,15 @@ def main():
         current = ecs.describe_cluster(client, module.params["name"])
         if module.params["state"] == "present":
             before, after = ensure_present(module, client, current)
-            finish(module, diffable(before), diffable(after), cluster=after or {})
+            finish(module, clusters.diffable(before), clusters.diffable(after), cluster=after or {})
         before, after, deregistered = ensure_absent(module, client, current)
-        finish(module, diffable(before), diffable(after), cluster={}, deregistered_container_instances=deregistered)
+        finish(
+            module,
+            clusters.diffable(before),
+            clusters.diffable(after),
+            cluster={},
+            deregistered_container_instances=deregistered,
+        )
     except AnsibleAWSError as e:
         module.fail_json_aws_error(e)
 

@@ -247,12 +247,9 @@ summary:
       sample: 0
 """
 
-from concurrent.futures import ThreadPoolExecutor
-
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
-from ansible_collections.ecs_anywhere.fleet.plugins.module_utils import _ecs as ecs
 from ansible_collections.ecs_anywhere.fleet.plugins.module_utils import _fleet as fleet
 from ansible_collections.ecs_anywhere.fleet.plugins.module_utils import _ssm as ssm_api
 from ansible_collections.ecs_anywhere.fleet.plugins.module_utils._common import CLUSTER_NAME
@@ -288,25 +285,13 @@ def main():
     v.each("instance_ids", p["instance_ids"], ssm_api.MANAGED_INSTANCE_ID, "mi- followed by 17 hex digits")
     v.check()
 
-    ssm_client = module.client("ssm")
-    ecs_client = module.client("ecs")
-
-    def ecs_side():
-        clusters = p["clusters"] or ecs.list_clusters(ecs_client)
-        return fleet.container_instances_by_id(ecs_client, clusters, p["instance_ids"])
-
-    # The two sides do not depend on each other: SSM's pages are read while ECS's are, so the wait for one service
-    # overlaps the other's and the parsing of each page (botocore clients are thread-safe).
     try:
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            ecs_future = pool.submit(ecs_side)
-            ssm_future = pool.submit(
-                ssm_api.describe_managed_instances, ssm_client, p["instance_ids"], p["ping_status"], p["tags"]
-            )
-            managed, container = ssm_future.result(), ecs_future.result()
+        found = fleet.look_up(
+            module.client("ssm"), module.client("ecs"), p["clusters"], p["instance_ids"], p["ping_status"], p["tags"]
+        )
     except AnsibleAWSError as e:
         module.fail_json_aws_error(e)
-    records = [r for r in fleet.join(managed, container) if keep(r, p)]
+    records = [r for r in found if keep(r, p)]
     module.exit_json(changed=False, instances=records, summary=fleet.summarize(records))
 
 

@@ -300,96 +300,19 @@ from ansible_collections.amazon.aws.plugins.module_utils.iam import get_aws_acco
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 from ansible_collections.ecs_anywhere.fleet.plugins.module_utils import _iam_role as iam_role
-from ansible_collections.ecs_anywhere.fleet.plugins.module_utils import _policies as policies
-from ansible_collections.ecs_anywhere.fleet.plugins.module_utils._common import CLUSTER_NAME
-from ansible_collections.ecs_anywhere.fleet.plugins.module_utils._common import ECR_REPOSITORY_NAME
-from ansible_collections.ecs_anywhere.fleet.plugins.module_utils._common import REGION
-from ansible_collections.ecs_anywhere.fleet.plugins.module_utils._common import SSM_PARAMETER_NAME
+from ansible_collections.ecs_anywhere.fleet.plugins.module_utils import _instance_role as instance_role
 from ansible_collections.ecs_anywhere.fleet.plugins.module_utils._common import Validator
 from ansible_collections.ecs_anywhere.fleet.plugins.module_utils._common import finish
 
 
 def validate(module):
-    p = module.params
     v = Validator(module)
-    iam_role.validate(v, p)
-    v.each("activation_regions", p["activation_regions"], REGION, "an AWS region such as eu-west-1")
-    v.each("clusters", p["clusters"], CLUSTER_NAME, "cluster name or ARN", "ecs", "cluster/")
-    if p["ecr_repositories"] != ["*"]:
-        v.each(
-            "ecr_repositories",
-            p["ecr_repositories"],
-            ECR_REPOSITORY_NAME,
-            "repository name or ARN",
-            "ecr",
-            "repository/",
-        )
-    for parameter in p["readable_parameters"]:
-        if parameter.startswith("arn:"):
-            v.arn("readable_parameters", parameter, "ssm", "parameter/")
-        else:
-            prefix = parameter[:-2] if parameter.endswith("/*") else parameter
-            v.pattern("readable_parameters", prefix, SSM_PARAMETER_NAME, "parameter name, <path>/* or parameter ARN")
-    if p["state"] == "present" and p["policy_mode"] == "least_privilege" and not p["clusters"]:
-        v.error("clusters", "required with policy_mode=least_privilege (the generated policy is scoped to them)")
-    if p["policy_mode"] == "managed" and (p["ecr_repositories"] or p["readable_parameters"]):
-        v.error("policy_mode", "ecr_repositories and readable_parameters apply to policy_mode=least_privilege only")
+    instance_role.validate(v, module.params, module.params["state"])
     v.check()
 
 
 def build_spec(module, account, partition):
-    p = module.params
-    region = module.region
-    regions = p["activation_regions"] or [region]
-    trust = policies.ssm_trust_policy(partition, regions[0], account, p["confused_deputy_protection"])
-    if p["confused_deputy_protection"] and len(regions) > 1:
-        trust["Statement"][0]["Condition"]["ArnEquals"]["aws:SourceArn"] = [
-            "arn:%s:ssm:%s:%s:*" % (partition, r, account) for r in regions
-        ]
-    managed = [policies.managed_policy_arn(partition, policies.SSM_CORE_POLICY)]
-    generated = None
-    if p["policy_mode"] == "managed":
-        managed.append(policies.managed_policy_arn(partition, policies.ECS_INSTANCE_POLICY))
-    elif p["state"] == "present":
-        generated = policies.instance_policy(
-            partition,
-            region,
-            account,
-            p["clusters"],
-            ecr_repositories="*" if p["ecr_repositories"] == ["*"] else p["ecr_repositories"],
-            instance_tags=p["instance_tags"],
-            task_metadata_tags=p["task_metadata_tags"],
-            readable_parameters=p["readable_parameters"],
-        )
-    return iam_role.RoleSpec(
-        name=p["name"],
-        path=p["path"],
-        account=account,
-        partition=partition,
-        trust_policy=trust,
-        managed_policy_arns=managed + list(p["managed_policies"]),
-        generated_policy_name=p["generated_policy_name"] or "%s-ecs-anywhere" % p["name"],
-        generated_policy=generated,
-        description=p["description"],
-        max_session_duration=p["max_session_duration"],
-        permissions_boundary=p["permissions_boundary"],
-        tags=p["tags"],
-        purge_tags=p["purge_tags"],
-        purge_policies=p["purge_policies"],
-        adopt=p["adopt"],
-    )
-
-
-def ecr_pull_repositories(partition, spec, after):
-    """What the role ``after`` lets instances pull: ["*"] through an AWS managed policy, else the generated grant."""
-    if not after:
-        return []
-    every = {policies.managed_policy_arn(partition, name) for name in policies.ECR_PULL_MANAGED_POLICIES}
-    if every & set(after["attached_policies"]):
-        return ["*"]
-    if spec.generated_policy_arn not in after["attached_policies"]:
-        return []
-    return policies.ecr_pull_resources(after.get("generated_policy") or spec.generated_policy)
+    return instance_role.build_spec(module.params, module.region, account, partition, module.params["state"])
 
 
 def run(module, client, account, partition):
@@ -397,41 +320,19 @@ def run(module, client, account, partition):
     spec = build_spec(module, account, partition)
     try:
         if module.params["state"] == "present":
-            wait_timeout = module.params["wait_timeout"] if module.params["wait"] else 0
-            before, after = iam_role.ensure_present(module, client, spec, wait_timeout)
+            before, after, result = instance_role.ensure_present(module, client, module.params, spec)
         else:
             before, after = iam_role.ensure_absent(module, client, spec)
+            result = instance_role.result(spec, after)
     except AnsibleAWSError as e:
         module.fail_json_aws_error(e)
-    pull = ecr_pull_repositories(partition, spec, after)
-    finish(
-        module,
-        iam_role.diffable(before),
-        iam_role.diffable(after),
-        role=after or {},
-        generated_policy_arn=spec.generated_policy_arn,
-        policy_document=spec.generated_policy,
-        grants_ecr_pull=bool(pull),
-        ecr_pull_repositories=pull,
-    )
+    finish(module, iam_role.diffable(before), iam_role.diffable(after), **result)
 
 
 def main():
     argument_spec = dict(
-        **iam_role.ARGUMENT_SPEC,
-        name=dict(type="str", default="ECSAnywhereRole"),
-        description=dict(
-            type="str", default="Role for Amazon ECS Anywhere external instances (managed by ecs_anywhere.fleet)"
-        ),
+        **instance_role.ARGUMENT_SPEC,
         state=dict(type="str", default="present", choices=["present", "absent"]),
-        confused_deputy_protection=dict(type="bool", default=True),
-        activation_regions=dict(type="list", elements="str"),
-        policy_mode=dict(type="str", default="least_privilege", choices=["least_privilege", "managed"]),
-        clusters=dict(type="list", elements="str", default=[]),
-        ecr_repositories=dict(type="list", elements="str", default=[]),
-        readable_parameters=dict(type="list", elements="str", default=[]),
-        instance_tags=dict(type="bool", default=True),
-        task_metadata_tags=dict(type="bool", default=True),
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
     validate(module)
