@@ -63,7 +63,13 @@ def ensure_present(client, name, insights, tags, purge_tags, check_mode, current
         # A concurrent run (AWX job slices) may have created the cluster first: then CreateCluster answers with
         # that cluster as it is, so read it back and converge its settings and tags like an existing cluster's.
         after = converge(
-            client, name, insights, tags, purge_tags, check_mode, summarize(ecs.describe_cluster(client, name) or created)
+            client,
+            name,
+            insights,
+            tags,
+            purge_tags,
+            check_mode,
+            summarize(ecs.describe_cluster(client, name) or created),
         )
     return before, after
 

@@ -3,6 +3,7 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Private to this collection: input validation and result helpers shared by its modules."""
 
+import copy
 import re
 import unicodedata
 
@@ -115,6 +116,14 @@ class Validator:
         self.errors = []
         self._region = None
         self._region_read = False
+        self._prefix = ""
+
+    def scoped(self, option):
+        """The same checks for the suboptions of ``option``: their problems are named ``option.name``, and are this
+        validator's (one ``check`` fails for all)."""
+        scoped = copy.copy(self)  # shares the list of errors
+        scoped._prefix = "%s%s." % (self._prefix, option)
+        return scoped
 
     @property
     def module_region(self):
@@ -130,7 +139,7 @@ class Validator:
         return partition_of(self.module_region)
 
     def error(self, param, message):
-        entry = "%s: %s" % (param, message)
+        entry = "%s%s: %s" % (self._prefix, param, message)
         if entry not in self.errors:
             self.errors.append(entry)
 

@@ -15,7 +15,9 @@ from ansible_collections.ecs_anywhere.fleet.plugins.module_utils._common import 
 ARGUMENT_SPEC = dict(
     **iam_role.ARGUMENT_SPEC,
     name=dict(type="str", default="ECSAnywhereRole"),
-    description=dict(type="str", default="Role for Amazon ECS Anywhere external instances (managed by ecs_anywhere.fleet)"),
+    description=dict(
+        type="str", default="Role for Amazon ECS Anywhere external instances (managed by ecs_anywhere.fleet)"
+    ),
     confused_deputy_protection=dict(type="bool", default=True),
     activation_regions=dict(type="list", elements="str"),
     policy_mode=dict(type="str", default="least_privilege", choices=["least_privilege", "managed"]),
