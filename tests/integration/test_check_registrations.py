@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """playbooks/tasks/check_registrations.yml (what onboard.yml runs on the controller before minting activations)
-against the emulator: one batched look-up for 126 hosts decides, host by host, who is healthy (nothing to do, no
+after the site module's look-up, against the emulator: one batched look-up for 126 hosts decides, host by host, who is healthy (nothing to do, no
 registration), stale (SSM no longer knows its mi- id: a registration, a new container instance, the old one to go),
 moving (drain and deregister its container instance in the old cluster), or has lost its container instance; the
 number of AWS calls depends on pages, not on hosts."""
@@ -57,7 +57,14 @@ def checked(aws_env, emulator, tmp_path_factory):
             "fresh-with-old-ecs-state": dict(instance_id="", cluster_now=site, cluster=site),
         }
     )
+    # As onboard.yml does it: the aws_setup role's site module looks the hosts' ids up (here without clusters or role
+    # to ensure), then check_registrations.yml decides from its records.
+    look_up = {
+        "instance_ids": sorted(v["instance_id"] for v in local.values() if v["instance_id"]),
+        "instance_clusters": sorted({v["cluster_now"] for v in local.values() if v["cluster_now"]}),
+    }
     tasks = [
+        {"ecs_anywhere.fleet.site": look_up, "register": "aws_setup_site"},
         {"ansible.builtin.include_tasks": TASKS, "vars": {"onboard_hosts_local": local}},
         {
             "ansible.builtin.copy": {
