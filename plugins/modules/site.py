@@ -219,9 +219,8 @@ def validate(module):
     clusters.validate(v, "clusters", p["clusters"], p["tags"])
     v.each("instance_ids", p["instance_ids"], ssm.MANAGED_INSTANCE_ID, "mi- followed by 17 hex digits")
     v.each("instance_clusters", p["instance_clusters"], CLUSTER_NAME, "cluster name or ARN", "ecs", "cluster/")
-    known = len(v.errors)
     role = role_params(module, v)
-    if role is not None and len(v.errors) == known:  # its rules need its options well-typed, not the others right
+    if role is not None and not v.errors:
         instance_role.validate(v.scoped("instance_role"), role)
     if p["clean_activations"] and p["instance_role"] is None:
         v.error("clean_activations", "needs instance_role (the activations cleaned are that role's)")
