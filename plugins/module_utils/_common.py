@@ -117,12 +117,15 @@ class Validator:
         self._region = None
         self._region_read = False
         self._prefix = ""
+        self._top_level = ()
 
-    def scoped(self, option):
-        """The same checks for the suboptions of ``option``: their problems are named ``option.name``, and are this
-        validator's (one ``check`` fails for all)."""
+    def scoped(self, option, top_level=()):
+        """The same checks for the suboptions of ``option``: their problems are named ``option.name`` (but those of
+        the module's own ``top_level`` options, such as its region, keep their names), and are this validator's (one
+        ``check`` fails for all)."""
         scoped = copy.copy(self)  # shares the list of errors
         scoped._prefix = "%s%s." % (self._prefix, option)
+        scoped._top_level = tuple(top_level)
         return scoped
 
     @property
@@ -139,7 +142,7 @@ class Validator:
         return partition_of(self.module_region)
 
     def error(self, param, message):
-        entry = "%s%s: %s" % (self._prefix, param, message)
+        entry = "%s%s: %s" % ("" if param in self._top_level else self._prefix, param, message)
         if entry not in self.errors:
             self.errors.append(entry)
 

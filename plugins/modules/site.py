@@ -201,14 +201,16 @@ from ansible_collections.ecs_anywhere.fleet.plugins.module_utils._common import 
 
 
 def role_params(module, validator):
-    """O(instance_role) with instance_role's defaults filled in, its types checked (None when not given)."""
+    """O(instance_role) with instance_role's defaults filled in and its types checked: (params, whether they are
+    sound enough for the role's own rules); (None, False) when not given."""
     given = module.params["instance_role"]
     if given is None:
-        return None
+        return None, False
     checked = ArgumentSpecValidator(instance_role.ARGUMENT_SPEC).validate(given)
     for message in checked.error_messages:
         validator.error("instance_role", message)
-    return dict(checked.validated_parameters, state="present")  # what the shared input rules read
+    # state: what the shared input rules read (this module only ensures the role).
+    return dict(checked.validated_parameters, state="present"), not checked.error_messages
 
 
 def validate(module):
@@ -219,10 +221,10 @@ def validate(module):
     clusters.validate(v, "clusters", p["clusters"], p["tags"])
     v.each("instance_ids", p["instance_ids"], ssm.MANAGED_INSTANCE_ID, "mi- followed by 17 hex digits")
     v.each("instance_clusters", p["instance_clusters"], CLUSTER_NAME, "cluster name or ARN", "ecs", "cluster/")
-    role = role_params(module, v)
-    if role is not None and not v.errors:
-        instance_role.validate(v.scoped("instance_role"), role)
-    if p["clean_activations"] and p["instance_role"] is None:
+    role, sound = role_params(module, v)
+    if sound:
+        instance_role.validate(v.scoped("instance_role", top_level=("region",)), role)
+    if p["clean_activations"] and role is None:
         v.error("clean_activations", "needs instance_role (the activations cleaned are that role's)")
     v.check()
     return role
