@@ -49,8 +49,10 @@ class SiteModule(StandIn):
         self.fail_json(msg=error.message)
 
 
-def run_site(monkeypatch, clients, check_mode=False, diff=False, calls=None, **overrides):
-    """site's main(); returns (exit_json's kwargs, client creations and STS calls); ModuleFailed propagates."""
+def run_site(monkeypatch, clients, check_mode=False, diff=False, calls=None, region=REGION, **overrides):
+    """site's main(); returns (exit_json's kwargs, client creations and STS calls); ModuleFailed propagates.
+
+    ``region``: the module's (its option or the environment's; None when neither gives one)."""
     calls = [] if calls is None else calls
 
     def make(argument_spec, supports_check_mode):
@@ -61,6 +63,7 @@ def run_site(monkeypatch, clients, check_mode=False, diff=False, calls=None, **o
         params.update(overrides)
         module = SiteModule(params, clients, check_mode, calls)
         module._diff = diff
+        module.region = region
         return module
 
     def account_info(module):
@@ -297,6 +300,15 @@ def test_bad_input_fails_before_any_client_naming_the_option(monkeypatch, aws, o
     assert failed.value.kwargs["msg"].startswith("Invalid parameter %s: " % parameter), failed.value.kwargs["msg"]
     assert named in failed.value.kwargs["msg"]
     assert calls == [], "validated before STS and before any client"
+
+
+def test_a_missing_region_is_named_region_not_an_instance_role_option(monkeypatch, aws):
+    calls = []
+    with pytest.raises(ModuleFailed) as failed:
+        run_site(monkeypatch, clients(aws), calls=calls, region=None, clusters=["onprem"], instance_role=ROLE)
+    assert failed.value.kwargs["invalid_parameters"] == ["region"], failed.value.kwargs["msg"]
+    assert failed.value.kwargs["msg"].startswith("Invalid parameter region: required")
+    assert calls == []
 
 
 def test_every_problem_is_named_in_one_failure(monkeypatch, aws):
