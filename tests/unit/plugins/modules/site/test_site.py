@@ -400,3 +400,26 @@ def test_a_failure_after_the_role_changed_names_the_role(monkeypatch, aws):
     msg = failed.value.kwargs["msg"]
     assert msg.startswith("Failed to describe activations"), msg
     assert "before that, this run created or updated: instance role ECSAnywhereRole;" in msg, msg
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="known gap: the role counts as changed only once _iam_role.ensure_present returns, so a role this run "
+    "created is not named when a later IAM write (here CreatePolicy) fails; naming it needs _iam_role (shared with "
+    "instance_role and task_execution_role) to record its writes",
+)
+def test_a_failure_after_creating_the_role_names_the_role(monkeypatch, aws):
+    spec = role_spec(**ROLE)
+    iam_stubber = aws["iam"][1]
+    expect_no_role(iam_stubber, spec)
+    created = dict(Path="/", RoleName=spec.name, RoleId="AROAEXAMPLEEXAMPLE1234", Arn=spec.role_arn, CreateDate=NOW)
+    iam_stubber.add_response("create_role", dict(Role=created))
+    iam_stubber.add_client_error("create_policy", "AccessDenied", "not allowed to iam:CreatePolicy")
+
+    with pytest.raises(ModuleFailed) as failed:
+        run_site(monkeypatch, clients(aws), instance_role=ROLE)
+
+    msg = failed.value.kwargs["msg"]
+    assert msg.startswith("Failed to create generated policy"), msg
+    assert "instance role ECSAnywhereRole" in msg, msg
