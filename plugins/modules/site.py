@@ -46,7 +46,7 @@ options:
     type: dict
   instance_ids:
     description:
-      - Managed instances (C(mi-) ids) to look up in SSM and in the container instances of O(instance_clusters):
+      - Managed instances (C(mi-) ids) to look up in SSM and in the container instances of O(instance_clusters);
         RV(instances) has a record for each that either side knows.
       - Empty (the default) looks nothing up.
     type: list
