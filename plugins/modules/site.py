@@ -245,6 +245,7 @@ class Site:
         return self._clients[service]
 
     def changed_so_far(self):
+        """What this run created or updated, named (the clusters and the role whose diff is not empty)."""
         names = [
             name for name in self.after["clusters"] if self.before["clusters"][name] != self.after["clusters"][name]
         ]
@@ -311,21 +312,29 @@ def main():
 
     site = Site(module)
     site.result["deleted_activation_ids"] = []
+    step = "the clusters"
     try:
         site.clusters()
         if role is not None:
+            step = "the instance role %s (a re-run brings it the rest of the way)" % role["name"]
             site.instance_role(role)
+        step = "the look-up of the hosts' registrations"
         if p["instance_ids"]:
             site.look_up()
+        step = "the clean-up of spent activations"
         if p["clean_activations"]:
             site.clean_activations(role["name"])
     except AnsibleAWSError as e:
         done = site.changed_so_far()
-        if done and not module.check_mode:
-            e.message = "%s (before that, this run created or updated: %s; a re-run goes on from there)" % (
-                e.message,
-                ", ".join(done),
-            )
+        e.message = "%s (while ensuring %s%s)" % (
+            e.message,
+            step,
+            (
+                "; before that, this run created or updated: %s; a re-run goes on from there" % ", ".join(done)
+                if done and not module.check_mode
+                else ""
+            ),
+        )
         module.fail_json_aws_error(e)
     finish(module, site.before, site.after, **site.result)
 
