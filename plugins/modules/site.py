@@ -326,7 +326,7 @@ def main():
             site.clean_activations(role["name"])
     except AnsibleAWSError as e:
         done = site.changed_so_far()
-        e.message = "%s (while ensuring %s%s)" % (
+        e.message = "%s (stopped at %s%s)" % (
             e.message,
             step,
             (

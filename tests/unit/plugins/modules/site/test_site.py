@@ -415,4 +415,4 @@ def test_a_failure_after_creating_the_role_names_the_role(monkeypatch, aws):
 
     msg = failed.value.kwargs["msg"]
     assert msg.startswith("Failed to create generated policy"), msg
-    assert "while ensuring the instance role ECSAnywhereRole (a re-run brings it the rest of the way)" in msg, msg
+    assert "stopped at the instance role ECSAnywhereRole (a re-run brings it the rest of the way)" in msg, msg
