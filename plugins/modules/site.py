@@ -63,6 +63,8 @@ options:
     description:
       - Delete this collection's activations for the O(instance_role) that are spent (expired, or used up); live ones
         are left alone (a concurrent run may be using them).
+      - Best effort -- a spent activation can register nothing: when SSM refuses the listing or a deletion, the module
+        warns and goes on (a later run deletes what is left).
     type: bool
     default: false
 notes:
@@ -285,12 +287,20 @@ class Site:
         )
 
     def clean_activations(self, role_name):
-        spent = ssm.spent_activations(self.client("ssm"), role_name)
+        """Delete the role's spent activations. Best effort: a spent activation can register nothing, so one left
+        for a later run is no harm and no reason to fail what the run is for; a failure is a warning."""
         deleted = self.result["deleted_activation_ids"] = []
-        for activation in spent:
-            if not self.module.check_mode:
-                ssm.delete_activation(self.client("ssm"), activation["ActivationId"])
-            deleted.append(activation["ActivationId"])
+        try:
+            for activation in ssm.spent_activations(self.client("ssm"), role_name):
+                if not self.module.check_mode:
+                    ssm.delete_activation(self.client("ssm"), activation["ActivationId"])
+                deleted.append(activation["ActivationId"])
+        except AnsibleAWSError as e:
+            self.module.warn(
+                "The spent activations of %s were not all deleted (%s); they can register nothing, and a later run "
+                "with clean_activations deletes them."
+                % (role_name, "%s: %s" % (e.message, e.exception) if e.exception else e.message)
+            )
         if deleted:
             self.before["activations"], self.after["activations"] = list(deleted), []
 
@@ -321,7 +331,6 @@ def main():
         step = "the look-up of the hosts' registrations"
         if p["instance_ids"]:
             site.look_up()
-        step = "the clean-up of spent activations"
         if p["clean_activations"]:
             site.clean_activations(role["name"])
     except AnsibleAWSError as e:

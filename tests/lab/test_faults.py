@@ -151,10 +151,11 @@ def test_first_onboarding_with_half_of_every_controller_call_throttled_succeeds(
 def test_ssm_failing_right_after_creating_the_activation_fails_that_host_alone_and_leaves_no_activation(running_lab):
     first, second = running_lab.first, running_lab.second
     deregister(running_lab, first)
-    # The one read of the new activation is refused, with an error no retry helps (botocore retries 5xx answers,
-    # and the modules throttling): a fault of one call, so the re-run meets none.
+    # SSM refuses, with an error no retry helps (botocore retries 5xx answers, and the modules throttling), the run's
+    # first two DescribeActivations: the site module's clean-up of spent activations at the start (best effort: a
+    # warning, the run goes on) and the one read of the new activation. A fault of two calls, so the re-run meets none.
     running_lab.emulator.set_fault(
-        "ssm:DescribeActivations", error="AccessDeniedException", error_message="lab outage", count=1
+        "ssm:DescribeActivations", error="AccessDeniedException", error_message="lab outage", count=2
     )
     running_lab.emulator.clear_calls()
     try:
@@ -165,6 +166,9 @@ def test_ssm_failing_right_after_creating_the_activation_fails_that_host_alone_a
     assert code != 0, output[-6000:]
     assert "%s needs an activation" % first in output and "Re-run when SSM answers again" in output, output[-6000:]
     assert "lab outage" in output
+    assert "spent activations of ECSAnywhereRole were not all deleted" in " ".join(output.split()), output[-6000:]
+    refused = [c for c in running_lab.emulator.calls(operation="DescribeActivations") if c["status"] != 200]
+    assert len(refused) == 2, refused  # the clean-up's and the read-back's, nothing retried them
     counts = recap(output)
     assert counts[first]["failed"] == 1 and counts[second]["failed"] == 0, counts
     assert "Did not finish: %s (failed or unreachable" % first in output

@@ -44,6 +44,9 @@ class SiteModule(StandIn):
         self.calls.append("client:" + service)
         return self._client[service]
 
+    def warn(self, msg):
+        self.calls.append("warn:" + msg)
+
     def fail_json_aws_error(self, error):
         # AnsibleAWSModule.fail_json_aws_error: the message is the exception's ``message``.
         self.fail_json(msg=error.message)
@@ -170,8 +173,9 @@ def expect_no_role(stubber, spec):
     stubber.add_client_error("get_policy", "NoSuchEntity", expected_params=dict(PolicyArn=spec.generated_policy_arn))
 
 
-def expect_look_up(ecs_stubber, ssm_stubber):
-    """fleet_info's batched look-up of MI in cluster onprem: one ECS listing + describe, one SSM page."""
+def expect_look_up(ecs_stubber, ssm_stubber, ssm_error=None):
+    """fleet_info's batched look-up of MI in cluster onprem: one ECS listing + describe, one SSM page (or, with
+    ``ssm_error``, SSM refusing it with that error code)."""
     ecs_stubber.add_response(
         "list_container_instances",
         dict(containerInstanceArns=[CI_ARN]),
@@ -182,6 +186,9 @@ def expect_look_up(ecs_stubber, ssm_stubber):
         dict(containerInstances=[dict(containerInstanceArn=CI_ARN, ec2InstanceId=MI, status="ACTIVE")], failures=[]),
         dict(cluster="onprem", containerInstances=[CI_ARN], include=["TAGS"]),
     )
+    if ssm_error:
+        ssm_stubber.add_client_error("describe_instance_information", ssm_error, "not allowed")
+        return
     ssm_stubber.add_response(
         "describe_instance_information",
         dict(InstanceInformationList=[dict(InstanceId=MI, PingStatus="Online", ResourceType="ManagedInstance")]),
@@ -388,18 +395,34 @@ def test_a_failure_after_a_change_says_what_was_changed_before(monkeypatch, aws)
 
 def test_a_failure_after_the_role_changed_names_the_role(monkeypatch, aws):
     spec = role_spec(**ROLE)
-    iam_stubber, ssm_stubber = aws["iam"][1], aws["ssm"][1]
+    iam_stubber, ssm_stubber, ecs_stubber = aws["iam"][1], aws["ssm"][1], aws["ecs"][1]
     expect_role_in_sync(iam_stubber, spec, description="someone else's words")  # updated by this run
     iam_stubber.add_response("update_role", {}, dict(RoleName=spec.name, Description=spec.description))
     expect_role_in_sync(iam_stubber, spec)  # read back after the change
-    ssm_stubber.add_client_error("describe_activations", "AccessDeniedException", "not allowed")
+    expect_look_up(ecs_stubber, ssm_stubber, ssm_error="AccessDeniedException")  # the SSM side fails
 
     with pytest.raises(ModuleFailed) as failed:
-        run_site(monkeypatch, clients(aws), instance_role=ROLE, clean_activations=True)
+        run_site(monkeypatch, clients(aws), instance_role=ROLE, instance_ids=[MI], instance_clusters=["onprem"])
 
     msg = failed.value.kwargs["msg"]
-    assert msg.startswith("Failed to describe activations"), msg
+    assert msg.startswith("Failed to describe managed instances"), msg
+    assert "stopped at the look-up of the hosts' registrations" in msg, msg
     assert "before that, this run created or updated: instance role ECSAnywhereRole;" in msg, msg
+
+
+def test_spent_activations_that_cannot_be_deleted_are_a_warning_not_a_failure(monkeypatch, aws):
+    """A spent activation can register nothing: SSM refusing the clean-up must not stop the run it belongs to."""
+    spec = role_spec(**ROLE)
+    iam_stubber, ssm_stubber = aws["iam"][1], aws["ssm"][1]
+    expect_role_in_sync(iam_stubber, spec)
+    ssm_stubber.add_client_error("describe_activations", "AccessDeniedException", "lab outage")
+
+    result, calls = run_site(monkeypatch, clients(aws), instance_role=ROLE, clean_activations=True)
+
+    assert result["changed"] is False and result["deleted_activation_ids"] == []
+    warnings = [c for c in calls if c.startswith("warn:")]
+    assert len(warnings) == 1 and "lab outage" in warnings[0] and "ECSAnywhereRole" in warnings[0], warnings
+    assert "a later run" in warnings[0]
 
 
 def test_a_failure_after_creating_the_role_names_the_role(monkeypatch, aws):
