@@ -63,8 +63,8 @@ options:
     description:
       - Delete this collection's activations for the O(instance_role) that are spent (expired, or used up); live ones
         are left alone (a concurrent run may be using them).
-      - Best effort -- a spent activation can register nothing: when SSM refuses the listing or a deletion, the module
-        warns and goes on (a later run deletes what is left).
+      - Best effort, since a spent activation can register nothing. When SSM refuses the listing or a deletion, the
+        module warns and goes on (a later run deletes what is left).
     type: bool
     default: false
 notes:
