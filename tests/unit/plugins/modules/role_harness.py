@@ -31,10 +31,12 @@ class StandIn(FakeModule):
         self.fail_json(msg=str(error))
 
 
-def run_main(monkeypatch, module_py, client, check_mode=False, calls=None, **overrides):
+def run_main(monkeypatch, module_py, client, check_mode=False, calls=None, stand_in=None, setup=None, **overrides):
     """main() of ``module_py``; returns (exit_json's kwargs, calls made outside IAM); ModuleFailed propagates.
 
-    ``calls`` (a list) records STS and client creation, also when the module fails."""
+    ``calls`` (a list) records STS and client creation, also when the module fails. ``stand_in``: the module class
+    (StandIn by default; another for modules with a client per service); ``setup(module)``: anything else to set on it.
+    """
     calls = [] if calls is None else calls
 
     def make(argument_spec, supports_check_mode):
@@ -43,7 +45,10 @@ def run_main(monkeypatch, module_py, client, check_mode=False, calls=None, **ove
         params.update(overrides)
         unknown = set(overrides) - set(argument_spec)
         assert not unknown, "not options of the module: %s" % unknown
-        return StandIn(params, client, check_mode, calls)
+        module = (stand_in or StandIn)(params, client, check_mode, calls)
+        if setup:
+            setup(module)
+        return module
 
     def account_info(module):
         calls.append("sts:GetCallerIdentity")

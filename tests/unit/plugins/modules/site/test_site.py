@@ -20,7 +20,7 @@ from ansible_collections.ecs_anywhere.fleet.plugins.module_utils import _instanc
 from ansible_collections.ecs_anywhere.fleet.plugins.module_utils import _ssm as ssm
 from ansible_collections.ecs_anywhere.fleet.plugins.modules import site
 from ansible_collections.ecs_anywhere.fleet.tests.unit.plugins.modules.role_harness import ACCOUNT
-from ansible_collections.ecs_anywhere.fleet.tests.unit.plugins.modules.role_harness import ModuleExited
+from ansible_collections.ecs_anywhere.fleet.tests.unit.plugins.modules.role_harness import run_main
 from ansible_collections.ecs_anywhere.fleet.tests.unit.plugins.modules.role_harness import StandIn
 from ansible_collections.ecs_anywhere.fleet.tests.unit.support import ModuleFailed
 
@@ -56,30 +56,12 @@ def run_site(monkeypatch, clients, check_mode=False, diff=False, calls=None, reg
     """site's main(); returns (exit_json's kwargs, client creations and STS calls); ModuleFailed propagates.
 
     ``region``: the module's (its option or the environment's; None when neither gives one)."""
-    calls = [] if calls is None else calls
 
-    def make(argument_spec, supports_check_mode):
-        assert supports_check_mode
-        params = {name: spec.get("default") for name, spec in argument_spec.items()}
-        unknown = set(overrides) - set(argument_spec)
-        assert not unknown, "not options of the module: %s" % unknown
-        params.update(overrides)
-        module = SiteModule(params, clients, check_mode, calls)
+    def setup(module):
         module._diff = diff
         module.region = region
-        return module
 
-    def account_info(module):
-        calls.append("sts:GetCallerIdentity")
-        return ACCOUNT, "aws"
-
-    monkeypatch.setattr(site, "AnsibleAWSModule", make)
-    monkeypatch.setattr(site, "get_aws_account_info", account_info)
-    try:
-        site.main()
-    except ModuleExited as exited:
-        return exited.kwargs, calls
-    raise AssertionError("main() neither exited nor failed")
+    return run_main(monkeypatch, site, clients, check_mode, calls, stand_in=SiteModule, setup=setup, **overrides)
 
 
 @pytest.fixture
