@@ -42,12 +42,12 @@ demo-down:  ## Tear the demo's lab down (tests/lab/lab down)
 docs: setup  ## The collection's docs site with antsibull-docs and Sphinx, offline, into .venv/docs/build/html
 	tests/utils/build_docs.sh $(VENV)
 
-# lab+molecule: the two at the same time, on labs of their own (output lines prefixed [lab] / [molecule]); the lab
-# tests include the fault suite. The fault suite on ansible-core 2.17 (`make faults-217`) is not in it: measured in a
-# fresh clone (2026-11-30) as a lane `lab+molecule,faults-217`, the whole run took 39 min 41 s with two tests failing
-# early (about 42 passing): a third lab at once slows the lab lane, the critical path, by its share of the two cores.
-test: setup  ## Everything CI runs: lint, sanity, units, integration, lab (fault suite included) with molecule, package (summary at the end)
-	@$(PY) tests/utils/run_stages.py lint sanity units integration lab+molecule package
+# Stages side by side where they fit on two cores (tests/utils/run_stages.py: `a+b` at the same time, `a,b` one after
+# the other in a lane): lint, units and package beside sanity (ansible-test sanity keeps one core busy); then the
+# integration tests (both cores); then the lab tests (two labs, the fault suite included) beside molecule (a lab of
+# its own) followed by the fault suite again with ansible-core 2.17 (`make faults-217`, a third lab).
+test: setup  ## Everything CI runs: lint, sanity, units, package, integration, lab (fault suite included) with molecule and the fault suite on 2.17 (summary at the end)
+	@$(PY) tests/utils/run_stages.py lint,units,package+sanity integration lab+molecule,faults-217
 
 lint: setup  ## ansible-lint (production profile) and yamllint
 	yamllint --strict .
@@ -69,7 +69,7 @@ lab: setup  ## The offline lab (root): install what it needs, then its tests (ho
 
 # The fault suite alone (`make lab` runs it with the other lab tests), on a lab of its own (instance 7, its own subnet
 # and state directory, so that it can run beside `make lab` and `make molecule`). `make faults-217` runs it with
-# ansible-core 2.17 (not in `make test`: see there).
+# ansible-core 2.17 (in `make test`, after molecule).
 FAULTS_LAB := LAB_INSTANCE=7 LAB_SUBNET=172.29.87.0/24 LAB_STATE_DIR=$(CURDIR)/.lab-faults
 faults: setup  ## The fault suite (issue 12) with the pinned ansible-core, on a lab of its own (root)
 	tests/lab/lab setup

@@ -1,8 +1,12 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""playbooks/onboard.yml over a fleet that lives on (issue 10), on two lab hosts, as the ordinary user `ops` with sudo.
-The lab is onboarded once; then, in order (each test starts from the state the previous one left):
+"""A fleet that lives on (issue 10): two lab hosts onboarded once with playbooks/onboard.yml, as the ordinary user
+`ops` with sudo; then, in order (each test starts from the state the previous one left):
 
+- the ecs_anywhere.fleet.fleet inventory lists them by host name with the groups and variables the emulator and the
+  hosts say; combined with the lab's SSH inventory (``-i lab.fleet.yml -i inventory.yml``) it targets "the
+  ConnectionLost hosts of the cluster" over SSH as ``ops``, and a play on that group (become) starts their stopped SSM
+  agent again until SSM sees them Online;
 - a host whose managed instance was deregistered in SSM is re-registered with a new mi- id and a new container
   instance, the old container instance is gone, the other host keeps its id and uses up no registration;
 - a host whose ecs_anywhere_cluster changed in the inventory moves: ACTIVE in the new cluster, nothing left in the old,
@@ -11,13 +15,18 @@ The lab is onboarded once; then, in order (each test starts from the state the p
   names the unreachable host;
 - a host that fails mid-run fails alone: the other finishes, no activation is left, the summary names the failed host.
 
+The inventory plugin's tests share this module's lab (they leave the fleet as they found it): onboarding a fresh lab
+is the costliest step of a lab test module, and make test runs on two cores.
 Everything is read back from the emulator (boto3) and the hosts (SSH), never from the playbook's own variables.
 """
 
 import json
+import os
+import subprocess
 import time
 
 import pytest
+import yaml
 from emulator.client import LabClient
 
 from labctl.testing import changed
@@ -29,8 +38,13 @@ from labctl.testing import run_onboard
 from labctl.testing import site_inventory
 from labctl.testing import two_hosts
 
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BIN = os.path.join(REPO, ".venv", "bin")
 SITE_CLUSTER = "onprem-life"
 MOVED_CLUSTER = "onprem-life-b"
+# The fleet inventory's group of the site's cluster, and of its hosts SSM lost.
+CLUSTER_GROUP = "cluster_onprem_life"
+LOST = CLUSTER_GROUP + ":&ping_ConnectionLost"
 
 pytestmark = needs_lab
 
@@ -82,6 +96,137 @@ def forget_calls(running_lab):
 
 def no_live_activation(running_lab):
     return running_lab.aws("ssm").describe_activations()["ActivationList"] == []
+
+
+def run(command, env=None, timeout=1800):
+    env = dict(env or os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
+    result = subprocess.run(command, env=env, capture_output=True, text=True, check=False, timeout=timeout)
+    assert result.returncode == 0, " ".join(command) + "\n" + result.stdout[-6000:] + result.stderr[-3000:]
+    return result
+
+
+def plain(value):
+    """ansible-inventory (ansible-core 2.19) marks strings from a plugin as {"__ansible_unsafe": ...}."""
+    return value["__ansible_unsafe"] if list(value) == ["__ansible_unsafe"] else value
+
+
+@pytest.fixture(scope="module")
+def fleet(running_lab, tmp_path_factory):
+    """The fleet inventory file as a site writes it (credentials and endpoint from the environment) and that
+    environment."""
+    path = tmp_path_factory.mktemp("fleet") / "lab.fleet.yml"
+    path.write_text(
+        yaml.safe_dump(
+            dict(
+                plugin="ecs_anywhere.fleet.fleet",
+                regions=[running_lab.controller["aws_region"]],
+                clusters=[SITE_CLUSTER],
+            )
+        )
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(
+        AWS_ENDPOINT_URL=running_lab.controller["aws_endpoint_url"],
+        AWS_ACCESS_KEY_ID=running_lab.controller["aws_access_key_id"],
+        AWS_SECRET_ACCESS_KEY=running_lab.controller["aws_secret_access_key"],
+        ANSIBLE_INVENTORY_UNPARSED_FAILED="true",
+    )
+    return str(path), env
+
+
+def listing(fleet, tmp_path):
+    source, env = fleet
+    output = tmp_path / "listing.json"
+    run([os.path.join(BIN, "ansible-inventory"), "-i", source, "--list", "--output", str(output)], env=env)
+    return json.loads(output.read_text(), object_hook=plain)
+
+
+def members(listed, group):
+    return sorted(listed.get(group, {}).get("hosts", []))
+
+
+def test_the_fleet_inventory_lists_the_hosts_by_name_with_groups_and_variables(running_lab, fleet, tmp_path):
+    listed = listing(fleet, tmp_path)
+    hosts = sorted(running_lab.hosts)
+    described = {i["ec2InstanceId"]: i for i in container_instances(running_lab, SITE_CLUSTER)}
+    infos = {
+        i["InstanceId"]: i
+        for i in running_lab.aws("ssm").describe_instance_information(
+            Filters=[dict(Key="InstanceIds", Values=list(described))]
+        )["InstanceInformationList"]
+    }
+
+    assert sorted(listed["_meta"]["hostvars"]) == hosts
+    for group in (CLUSTER_GROUP, "ping_Online", "ecs_status_ACTIVE", "registered_in_both", "ecs_anywhere_fleet"):
+        assert members(listed, group) == hosts, group
+    for host in hosts:
+        values = listed["_meta"]["hostvars"][host]
+        instance_id = local_id(running_lab, host)
+        assert values["managed_instance_id"] == instance_id and values["computer_name"] == host
+        assert values["container_instance_arn"] == described[instance_id]["containerInstanceArn"]
+        assert values["agent_connected"] is True and values["cluster"] == SITE_CLUSTER
+        ssm_group = "ssm_agent_" + infos[instance_id]["AgentVersion"].replace(".", "_")
+        ecs_group = "ecs_agent_" + described[instance_id]["versionInfo"]["agentVersion"].replace(".", "_")
+        assert host in members(listed, ssm_group) and host in members(listed, ecs_group)
+
+
+def test_connection_lost_hosts_of_the_cluster_targeted_over_ssh_and_healed(running_lab, fleet, tmp_path):
+    source, env = fleet
+    lost_host, other_host = running_lab.first, running_lab.second
+    lost_id = local_id(running_lab, lost_host)
+    # The agent dies (no more heartbeats) and SSM notices: its last ping is an hour old.
+    running_lab.ssh(lost_host, "systemctl stop amazon-ssm-agent")
+    lab = LabClient(running_lab.controller["aws_endpoint_url"])
+    assert lab.set_ping([lost_id], seconds_ago=3600, region=running_lab.controller["aws_region"]) == {
+        lost_id: "ConnectionLost"
+    }
+    listed = listing(fleet, tmp_path)
+    assert members(listed, "ping_ConnectionLost") == [lost_host]
+
+    # The fleet selects, the lab's SSH inventory connects (as ops): host variables of both, one host.
+    both = ["-i", source, "-i", running_lab.inventory_path]
+    whoami = run(
+        [os.path.join(BIN, "ansible")] + both + [LOST, "-m", "ansible.builtin.command", "-a", "id -un"], env=env
+    )
+    assert "%s | CHANGED | rc=0 >>\nops" % lost_host in whoami.stdout, whoami.stdout
+    assert other_host not in whoami.stdout
+
+    heal = tmp_path / "heal.yml"
+    heal.write_text(
+        yaml.safe_dump(
+            [
+                {
+                    "name": "Restart the SSM agent of the hosts SSM lost",
+                    "hosts": LOST,
+                    "become": True,
+                    "gather_facts": False,
+                    "tasks": [
+                        {
+                            "name": "Restart amazon-ssm-agent",
+                            "ansible.builtin.systemd_service": {"name": "amazon-ssm-agent", "state": "restarted"},
+                        }
+                    ],
+                }
+            ]
+        )
+    )
+    played = run([os.path.join(BIN, "ansible-playbook")] + both + [str(heal)], env=env)
+    counts = {
+        host: [c[k] for k in ("ok", "changed", "unreachable", "failed")] for host, c in recap(played.stdout).items()
+    }
+    assert counts == {lost_host: [1, 1, 0, 0]}, played.stdout
+
+    ssm = running_lab.aws("ssm")
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        status = ssm.describe_instance_information(Filters=[dict(Key="InstanceIds", Values=[lost_id])])[
+            "InstanceInformationList"
+        ][0]["PingStatus"]
+        if status == "Online":
+            break
+        time.sleep(3)
+    assert status == "Online"
+    assert members(listing(fleet, tmp_path), "ping_Online") == sorted(running_lab.hosts)
 
 
 def test_a_host_deregistered_in_ssm_is_registered_again_the_other_left_alone(running_lab):
@@ -147,7 +292,9 @@ def test_a_cluster_move_of_one_host(running_lab):
     # The instance role may act in both clusters (the one hosts join, the one a host left).
     policies = running_lab.aws("iam").list_role_policies(RoleName="ECSAnywhereRole")["PolicyNames"]
     documents = [
-        json.dumps(running_lab.aws("iam").get_role_policy(RoleName="ECSAnywhereRole", PolicyName=name)["PolicyDocument"])
+        json.dumps(
+            running_lab.aws("iam").get_role_policy(RoleName="ECSAnywhereRole", PolicyName=name)["PolicyDocument"]
+        )
         for name in policies
     ]
     attached = running_lab.aws("iam").list_attached_role_policies(RoleName="ECSAnywhereRole")["AttachedPolicies"]
@@ -160,7 +307,7 @@ def test_a_cluster_move_of_one_host(running_lab):
                 ]["Document"]
             )
         )
-    assert any("cluster/%s\"" % MOVED_CLUSTER in d and "cluster/%s\"" % SITE_CLUSTER in d for d in documents), documents
+    assert any('cluster/%s"' % MOVED_CLUSTER in d and 'cluster/%s"' % SITE_CLUSTER in d for d in documents), documents
     assert no_live_activation(running_lab)
 
     again, code = onboard(running_lab, moved)
