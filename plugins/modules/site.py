@@ -26,7 +26,7 @@ options:
     description:
       - The clusters to ensure (names in the module's region), created when missing, with O(container_insights) and
         O(tags). Up to 255 letters, digits, hyphens and underscores each.
-      - Read with one C(DescribeClusters) call per 100.
+      - Read with one C(DescribeClusters) call per 100. A name given twice is ensured once.
     type: list
     elements: str
     default: []
@@ -114,7 +114,7 @@ EXAMPLES = r"""
 RETURN = r"""
 clusters:
   description:
-    - Each of O(clusters) after the change, in the order given, as M(ecs_anywhere.fleet.cluster) returns its
+    - Each of O(clusters) after the change, once, in the order given, as M(ecs_anywhere.fleet.cluster) returns its
       RV(ecs_anywhere.fleet.cluster#module:cluster).
   returned: always
   type: list
@@ -258,9 +258,10 @@ class Site:
 
     def clusters(self):
         p = self.module.params
-        current = ecs.describe_clusters(self.client("ecs"), p["clusters"]) if p["clusters"] else {}
+        names = list(dict.fromkeys(p["clusters"]))  # each once, in the order given
+        current = ecs.describe_clusters(self.client("ecs"), names) if names else {}
         self.result["clusters"] = []
-        for name in p["clusters"]:
+        for name in names:
             was, now = clusters.ensure_present(
                 self.client("ecs"),
                 name,

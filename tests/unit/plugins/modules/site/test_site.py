@@ -238,6 +238,19 @@ def test_no_op_reads_each_resource_once_and_changes_nothing(monkeypatch, aws):
     assert result["diff"]["before"] == result["diff"]["after"]
 
 
+def test_a_cluster_named_twice_is_read_and_ensured_once(monkeypatch, aws):
+    """clusters: [onprem, onprem-gpu, onprem]: one DescribeClusters for the two names (the Stubber refuses any other
+    call or parameter), each returned once, in the order given."""
+    expect_describe_clusters(aws["ecs"][1], CLUSTERS, CLUSTERS)
+
+    result, _calls = run_site(
+        monkeypatch, clients(aws), clusters=CLUSTERS + CLUSTERS[:1], container_insights="enabled", tags=TAGS
+    )
+
+    assert result["changed"] is False
+    assert [c["cluster_name"] for c in result["clusters"]] == CLUSTERS
+
+
 # ---------------------------------------------------------------- check mode
 
 
