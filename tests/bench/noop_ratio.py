@@ -63,7 +63,9 @@ def run(argv, log, timeout=3600):
     proc = subprocess.run(argv, cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout, check=False)
     seconds, cpu = time.monotonic() - started, children_cpu() - cpu
     with open(log, "a", encoding="utf-8") as handle:
-        handle.write("$ %s\n# rc=%d, %.2f s\n%s%s\n" % (" ".join(argv), proc.returncode, seconds, proc.stdout, proc.stderr))
+        handle.write(
+            "$ %s\n# rc=%d, %.2f s\n%s%s\n" % (" ".join(argv), proc.returncode, seconds, proc.stdout, proc.stderr)
+        )
     if proc.returncode != 0:
         sys.stderr.write(proc.stdout[-6000:] + proc.stderr[-3000:])
         raise SystemExit("%s failed (rc %d); log: %s" % (os.path.basename(argv[1]), proc.returncode, log))
@@ -137,6 +139,9 @@ def measure(hosts, repeat, inventory=None, keep_lab=False, releases="bookworm,tr
             run([LAB, "down"], log)
     if count_calls:
         result["noop_calls"] = max(noop_calls)
+    # N is the hosts the no-op runs went over (their recap), not --hosts: an inventory given with --inventory, or an
+    # -e onboard_hosts=... in the extra arguments, can make that fewer or more.
+    result["hosts"] = len([host for host in noop_changed if host != "localhost"])
     result.update(
         facts_s=[round(s, 2) for s in facts],
         noop_s=[round(s, 2) for s in noop],
