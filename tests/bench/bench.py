@@ -92,7 +92,7 @@ def measure_fleet_info(count=5000):
         wrapper = os.path.join(scratch, "python")
         with open(wrapper, "w", encoding="utf-8") as handle:
             handle.write(
-                "#!/bin/sh\nstart=$(date +%%s.%%N)\n%s \"$@\"\nrc=$?\necho \"$start $(date +%%s.%%N)\" > %s\nexit $rc\n"
+                '#!/bin/sh\nstart=$(date +%%s.%%N)\n%s "$@"\nrc=$?\necho "$start $(date +%%s.%%N)" > %s\nexit $rc\n'
                 % (sys.executable, timing)
             )
         os.chmod(wrapper, 0o755)

@@ -86,7 +86,9 @@ def _inventory(endpoint, cluster, role, hosts, local):
 
 
 def _run(workdir, inventory, env):
-    path = os.path.join(str(workdir), "inventory-%d.json" % len(inventory["all"]["children"]["ecs_anywhere_hosts"]["hosts"]))
+    path = os.path.join(
+        str(workdir), "inventory-%d.json" % len(inventory["all"]["children"]["ecs_anywhere_hosts"]["hosts"])
+    )
     with open(path, "w", encoding="utf-8") as handle:
         json.dump(inventory, handle)
     playbook = os.path.join(str(workdir), "onboard-controller.json")

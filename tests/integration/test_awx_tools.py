@@ -188,7 +188,10 @@ def test_ansible_builder_create_and_the_install_steps(tmp_path):
         timeout=120,
         env=env,
     )
-    assert pip_file.exists(), "introspect.py found no Python requirement:\n%s%s" % (introspected.stdout, introspected.stderr)
+    assert pip_file.exists(), "introspect.py found no Python requirement:\n%s%s" % (
+        introspected.stdout,
+        introspected.stderr,
+    )
     wanted = pip_file.read_text(encoding="utf-8")
     assert "boto3>=1.35.0  # from collection ecs_anywhere.fleet" in wanted, wanted
     assert "botocore>=1.35.0  # from collection ecs_anywhere.fleet" in wanted, wanted

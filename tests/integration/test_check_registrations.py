@@ -114,7 +114,9 @@ def test_the_container_instances_to_leave_are_the_old_ones(checked):
     assert checked["plan"]["stale"]["old_container_instance"] == seeded["stale"]["container_instance_arn"]
     assert checked["plan"]["moving"]["old_container_instance"] == seeded["moving"]["container_instance_arn"]
     healthy = [v for k, v in checked["plan"].items() if k.startswith("healthy-")]
-    assert len(healthy) == HEALTHY and not any(p["stale"] or p["reset_ecs"] or p["old_container_instance"] for p in healthy)
+    assert len(healthy) == HEALTHY and not any(
+        p["stale"] or p["reset_ecs"] or p["old_container_instance"] for p in healthy
+    )
 
 
 def test_the_hosts_are_named_in_the_report(checked):

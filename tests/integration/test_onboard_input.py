@@ -84,6 +84,8 @@ def test_a_good_onboard_task_timeout_passes_the_check(aws_env, tmp_path, setting
     """Default, a number, a numeric string (as -e key=value gives it): the run goes on to the hosts (here unreachable;
     check mode, so that the account is not set up for them)."""
     _code, output = run_onboard(aws_env, tmp_path, settings, "--check")
-    assert "onboard_task_timeout must be" not in output and "onboard_drain_timeout must be" not in output, output[-4000:]
+    assert "onboard_task_timeout must be" not in output and "onboard_drain_timeout must be" not in output, output[
+        -4000:
+    ]
     counts = recap(output)
     assert counts["node-1"]["unreachable"] == 1 and counts["node-2"]["unreachable"] == 1, output[-4000:]

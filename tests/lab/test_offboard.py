@@ -140,7 +140,13 @@ def test_refuses_all_hosts_without_a_limit_and_check_mode_changes_nothing(runnin
     # A given mi- id that is not the reachable host's own registration: one message naming it, nothing changed.
     other_id = instance_id(running_lab, hosts[1])
     wrong = play(
-        running_lab, OFFBOARD, "--limit", hosts[1], "-e", "offboard_managed_instance_id=mi-00000000000000000", expect_rc=2
+        running_lab,
+        OFFBOARD,
+        "--limit",
+        hosts[1],
+        "-e",
+        "offboard_managed_instance_id=mi-00000000000000000",
+        expect_rc=2,
     )
     assert (
         "offboard_managed_instance_id is mi-00000000000000000 but the host is registered as %s" % other_id in wrong

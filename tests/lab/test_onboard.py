@@ -248,7 +248,9 @@ def test_drift_in_each_role_is_named_in_check_mode_and_repaired_by_the_next_run(
         encoding="utf-8",
     )
     options = ["-e", settings, "-i", str(pinned)]
-    running_lab.ssh(first, "echo EXTRA=1 >> %s; systemctl stop amazon-ssm-agent; chmod 0644 /etc/ecs/ecs.config" % DOCKER_DROP_IN)
+    running_lab.ssh(
+        first, "echo EXTRA=1 >> %s; systemctl stop amazon-ssm-agent; chmod 0644 /etc/ecs/ecs.config" % DOCKER_DROP_IN
+    )
     # Same content, written after the agent started: what a run that failed before its restart handler leaves.
     running_lab.ssh(second, "sleep 1; touch %s" % SSM_DROP_IN)
     before = {host: drift_state(running_lab, host) for host in running_lab.hosts}
@@ -275,7 +277,9 @@ def test_drift_in_each_role_is_named_in_check_mode_and_repaired_by_the_next_run(
     assert "HTTPS_PROXY=%s" % running_lab.hosts[first]["ecs_anywhere_proxy_url"] in daemon and "EXTRA=1" not in daemon
     # The agent whose proxy file was newer than it was restarted, and runs with the proxy.
     assert after[second]["ssm_started"] > before[second]["ssm_started"], (before[second], after[second])
-    agent = running_lab.ssh(second, "tr '\\0' '\\n' < /proc/$(systemctl show -p MainPID --value amazon-ssm-agent)/environ")
+    agent = running_lab.ssh(
+        second, "tr '\\0' '\\n' < /proc/$(systemctl show -p MainPID --value amazon-ssm-agent)/environ"
+    )
     assert "https_proxy=%s" % running_lab.hosts[second]["ecs_anywhere_proxy_url"] in agent
     assert after[second]["ecs_init"] == OLD_ECS, after
     # Both hosts are still ACTIVE, connected container instances of the cluster, as ECS sees them.

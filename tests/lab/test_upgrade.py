@@ -81,7 +81,9 @@ def aws_view(running_lab):
 
 
 def installed(running_lab, host):
-    out = running_lab.ssh(host, "dpkg-query --show --showformat='${Package}=${Version} ' amazon-ssm-agent amazon-ecs-init")
+    out = running_lab.ssh(
+        host, "dpkg-query --show --showformat='${Package}=${Version} ' amazon-ssm-agent amazon-ecs-init"
+    )
     return dict(item.split("=") for item in out.split())
 
 
@@ -142,7 +144,10 @@ def test_rolling_upgrade_keeps_one_host_active(running_lab):
     assert aws_view(running_lab) == new
     for host in hosts:
         assert installed(running_lab, host) == {"amazon-ssm-agent": NEW_SSM + "-1", "amazon-ecs-init": NEW_ECS + "-1"}
-        assert running_lab.ssh(host, "test -e /var/lib/ecs/ecs-anywhere-upgrade-drained && echo left || echo gone").strip() == "gone"
+        assert (
+            running_lab.ssh(host, "test -e /var/lib/ecs/ecs-anywhere-upgrade-drained && echo left || echo gone").strip()
+            == "gone"
+        )
 
     with Sampler(running_lab) as sampler:
         _rc, again = upgrade(running_lab, *latest)

@@ -61,7 +61,9 @@ def test_bench_takes_its_lab_rows_from_noop_ratio(monkeypatch):
         "noop_cpu_s": 9.4,
         "load": [1.0, 2.3],
     }
-    rows = [[cell.strip() for cell in line.strip("|").split("|")] for line in bench.table({2: row}, {}, None).splitlines()]
+    rows = [
+        [cell.strip() for cell in line.strip("|").split("|")] for line in bench.table({2: row}, {}, None).splitlines()
+    ]
     assert ["no-op ratio, N=2 (median of runs)", "2.60 (13.0 s / 5.0 s, load 1.0 -> 2.3)", "<= 3.0"] in rows
     assert ["controller CPU per no-op, N=2 (median)", "9.4 s", "-"] in rows
     assert ["controller calls, no-op, N=2", "10", "<= 11"] in rows

@@ -62,7 +62,8 @@ def test_make_test_runs_molecule_with_the_lab_and_molecule_every_scenario():
     assert "run_stages.py lint,units,package+sanity integration lab+molecule,faults-217" in test, test
     molecule = dry_run("molecule")
     scenarios = sorted(
-        name for name in os.listdir(os.path.join(ROOT, "extensions", "molecule"))
+        name
+        for name in os.listdir(os.path.join(ROOT, "extensions", "molecule"))
         if os.path.isfile(os.path.join(ROOT, "extensions", "molecule", name, "molecule.yml")) and name != "default"
     )
     ordered = molecule.split("for scenario in ")[1].split(";")[0].split()
@@ -88,7 +89,10 @@ def test_faults_runs_the_fault_suite_on_a_lab_of_its_own_and_faults_217_with_the
     lab_env = "LAB_INSTANCE=7 LAB_SUBNET=172.29.87.0/24 LAB_STATE_DIR=%s/.lab-faults" % ROOT
     assert "%s pytest -q --durations=10 tests/lab/test_faults.py" % lab_env in dry_run("faults", "-B")
     assert (
-        "%s LAB_ANSIBLE_PLAYBOOK=%s/.venv-2.17/bin/ansible-playbook pytest -q --durations=10 tests/lab/test_faults.py" % (lab_env, ROOT)
+        "%s LAB_ANSIBLE_PLAYBOOK=%s/.venv-2.17/bin/ansible-playbook pytest -q --durations=10 tests/lab/test_faults.py"
+        % (lab_env, ROOT)
     ) in dry_run("faults-217", "-B")
     lab = dry_run("lab")
-    assert "pytest -q -n 2 --dist loadfile --durations=20 tests/lab " in lab and "--ignore" not in lab, lab  # the suite included
+    assert (
+        "pytest -q -n 2 --dist loadfile --durations=20 tests/lab " in lab and "--ignore" not in lab
+    ), lab  # the suite included

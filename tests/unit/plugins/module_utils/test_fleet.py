@@ -21,7 +21,9 @@ def ci_arn(n):
 
 
 def info(n, **extra):
-    return dict(dict(InstanceId=mi(n), PingStatus="Online", ResourceType="ManagedInstance", ComputerName="h%d" % n), **extra)
+    return dict(
+        dict(InstanceId=mi(n), PingStatus="Online", ResourceType="ManagedInstance", ComputerName="h%d" % n), **extra
+    )
 
 
 def container(n, instance_id=None):
@@ -58,7 +60,9 @@ def test_tag_filters_are_not_combined_with_others(stubbed):
     client, stubber = stubbed("ssm")
     stubber.add_response(
         "describe_instance_information",
-        dict(InstanceInformationList=[info(1), info(2, PingStatus="ConnectionLost"), info(3, ResourceType="EC2Instance")]),
+        dict(
+            InstanceInformationList=[info(1), info(2, PingStatus="ConnectionLost"), info(3, ResourceType="EC2Instance")]
+        ),
         dict(Filters=[dict(Key="tag:team", Values=["ops"])], MaxResults=50),
     )
     found = ssm_api.describe_managed_instances(client, ping_status=["Online"], tags={"team": "ops"})
@@ -101,7 +105,9 @@ def test_join_marks_one_sided_instances():
     both = records[0]
     assert both["computer_name"] == "h1" and both["cluster"] == "onprem" and both["ecs_tags"] == {"rack": "1"}
     assert records[1]["container_instance_arn"] is None and records[2]["ping_status"] is None
-    assert fleet.summarize(records) == dict(total=3, both=1, ssm_only=1, ecs_only=1, online=2, agent_disconnected=0, draining=0)
+    assert fleet.summarize(records) == dict(
+        total=3, both=1, ssm_only=1, ecs_only=1, online=2, agent_disconnected=0, draining=0
+    )
 
 
 def test_up_to_fifty_ids_are_one_filter_expression(stubbed):

@@ -173,10 +173,17 @@ def test_unit_states_from_one_systemctl_show():
         return 0, out, ""
 
     found = _host.unit_states(run, ["docker.service", "ecs.service"])
-    assert len(calls) == 1 and calls[0][:2] == ["systemctl", "show"] and calls[0][-2:] == ["docker.service", "ecs.service"]
+    assert (
+        len(calls) == 1 and calls[0][:2] == ["systemctl", "show"] and calls[0][-2:] == ["docker.service", "ecs.service"]
+    )
     assert found["docker.service"]["active"] == "active" and found["docker.service"]["enabled"] == "enabled"
     assert found["docker.service"]["started"] > 0 and not found["docker.service"]["need_daemon_reload"]
-    assert found["ecs.service"] == {"active": "inactive", "enabled": "disabled", "need_daemon_reload": True, "started": 0.0}
+    assert found["ecs.service"] == {
+        "active": "inactive",
+        "enabled": "disabled",
+        "need_daemon_reload": True,
+        "started": 0.0,
+    }
 
 
 def test_unit_states_when_systemctl_fails():
@@ -207,7 +214,10 @@ def test_exec_binaries_by_version(tmp_path):
             },
         ),
         # Before it registers the agent answers null for the ARN.
-        ('{"Cluster": "onprem", "ContainerInstanceArn": null}', {"cluster": "onprem", "container_instance_arn": "", "version": ""}),
+        (
+            '{"Cluster": "onprem", "ContainerInstanceArn": null}',
+            {"cluster": "onprem", "container_instance_arn": "", "version": ""},
+        ),
         ("not json", {}),
         ("[]", {}),
         (OSError("connection refused"), {}),

@@ -36,7 +36,9 @@ def params(**overrides):
     return base
 
 
-def aws_activation(activation_id=ACTIVATION_ID, limit=1, count=0, expired=False, tags=(MANAGED,), role="ECSAnywhereRole"):
+def aws_activation(
+    activation_id=ACTIVATION_ID, limit=1, count=0, expired=False, tags=(MANAGED,), role="ECSAnywhereRole"
+):
     activation = dict(
         ActivationId=activation_id,
         IamRole=role,
@@ -183,7 +185,9 @@ def test_create_in_check_mode_makes_no_call_and_has_no_code(stubbed):
 def test_create_retries_while_the_new_role_is_not_visible_to_ssm(stubbed, no_sleep):
     client, stubber = stubbed("ssm")
     for _attempt in range(2):
-        stubber.add_client_error("create_activation", "ValidationException", PROPAGATION, 400, expected_params=create_request())
+        stubber.add_client_error(
+            "create_activation", "ValidationException", PROPAGATION, 400, expected_params=create_request()
+        )
     stubber.add_response("create_activation", dict(ActivationId=ACTIVATION_ID, ActivationCode=CODE), create_request())
 
     created = ssm.create_activation(client, create_request(), wait_timeout=60)
@@ -208,7 +212,9 @@ def test_create_gives_up_after_wait_timeout_with_a_clear_message(stubbed, no_sle
 
 def test_create_with_no_wait_does_not_retry(stubbed, no_sleep):
     client, stubber = stubbed("ssm")
-    stubber.add_client_error("create_activation", "ValidationException", "Not existing role: arn:aws:iam::1:role/R", 400)
+    stubber.add_client_error(
+        "create_activation", "ValidationException", "Not existing role: arn:aws:iam::1:role/R", 400
+    )
 
     with pytest.raises(ssm.AnsibleSSMError):
         ssm.create_activation(client, create_request(), wait_timeout=0)

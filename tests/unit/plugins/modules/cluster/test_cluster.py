@@ -34,8 +34,10 @@ def aws_cluster(tags=None, insights="disabled", instances=0):
 
 
 def expect_describe(stubber, cluster):
-    response = dict(clusters=[cluster], failures=[]) if cluster else dict(
-        clusters=[], failures=[dict(arn=ARN, reason="MISSING")]
+    response = (
+        dict(clusters=[cluster], failures=[])
+        if cluster
+        else dict(clusters=[], failures=[dict(arn=ARN, reason="MISSING")])
     )
     stubber.add_response("describe_clusters", response, dict(clusters=["onprem"], include=["SETTINGS", "TAGS"]))
 
