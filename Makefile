@@ -120,7 +120,7 @@ build: setup  ## Build the collection tarball
 package: build  ## Install the built tarball into a scratch path and check ansible-doc lists every module
 	tests/utils/check_package.sh $(VENV)
 
-# Not part of `make test`: 5.5 minutes on the quiet 2-core machine, 35 at load 10-14 (two fresh labs, N=2 and N=6,
+# Not part of `make test`: 6-7 minutes on the quiet 2-core machine, 35 at load 10-14 (two fresh labs, N=2 and N=6,
 # three no-op runs each; 2,500 emulated hosts; fleet_info over 5,000). Prints a table, asserts nothing about time.
 .PHONY: bench
 bench: setup  ## Onboarding costs as a table: no-op ratio, first-run time, AWS calls, fleet_info at 5,000 (root)

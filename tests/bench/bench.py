@@ -6,15 +6,16 @@ Rows:
 - lab, N = 2 and 6 hosts (a fresh lab each; root): first-run wall time, the no-op ratio (no-op re-run of onboard.yml
   / a facts-only play over the same hosts, median of --repeat back-to-back runs), the controller's AWS calls of the
   first run (an empty account: the cluster and instance role are created too) and of a no-op re-run;
-- emulated 2,500 hosts (no lab): the controller's calls for onboarding fresh hosts into a set-up account and for a
-  no-op re-run (tests/integration/emulated_onboard.py says exactly what is emulated);
+- emulated 2, 6 and 2,500 hosts (no lab): the controller's calls for onboarding fresh hosts into a set-up account
+  (issue 12's budget for N fresh hosts; the lab rows' first run also sets the empty account up) and for a no-op
+  re-run (tests/integration/emulated_onboard.py says exactly what is emulated);
 - fleet_info over 5,000 emulated instances: calls, wall time of the ansible-playbook run and of the module process,
   the emulator's own time on the calls, and the module side (module process minus the emulator's time).
 
 Controller calls are read from the emulator's call log: the calls signed with the controller's access key (the
 agents sign with their managed instance id or their role's STS session keys; RegisterManagedInstance is unsigned).
 
-    make bench BENCH_ARGS="[--hosts 2,6] [--repeat 3] [--emulated 2500] [--skip-lab] [--json FILE]"
+    make bench BENCH_ARGS="[--hosts 2,6] [--repeat 3] [--emulated 2,6,2500] [--skip-lab] [--json FILE]"
     (by hand: PYTHONPATH=.venv/collections:tests/lab .venv/bin/python tests/bench/bench.py ...)
 """
 
@@ -187,7 +188,9 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
     parser.add_argument("--hosts", default="2,6", help="lab sizes, comma-separated (default 2,6)")
     parser.add_argument("--repeat", type=int, default=3, help="no-op and facts-only runs per lab size (default 3)")
-    parser.add_argument("--emulated", default="2500", help="emulated fleet sizes for the call counts (default 2500)")
+    parser.add_argument(
+        "--emulated", default="2,6,2500", help="emulated fleet sizes for the call counts (default 2,6,2500)"
+    )
     parser.add_argument("--skip-lab", action="store_true", help="only the emulated measurements (no root needed)")
     parser.add_argument("--json", help="also write the raw figures to this file")
     args = parser.parse_args(argv)
